@@ -1,0 +1,354 @@
+/**
+ * Account use cases. CreateLocalAccount is shared by sign-up
+ * (POST /api/v1/accounts) and `bun run admin accounts create`;
+ * UpdateCredentials is the profile editor; formatPlainText turns what a
+ * local user typed into the HTML Mastodon serves.
+ */
+import * as linkify from "linkifyjs";
+import type { AppContext } from "../../src/context.ts";
+import type { Db } from "../../src/db/index.ts";
+import { ApiError, unprocessable } from "../../src/http/errors.ts";
+import { bool, str, type Params } from "../../src/http/params.ts";
+import { emitEvent } from "../../src/events/index.ts";
+import { INSTANCE_LIMITS } from "../instance/limits.ts";
+import {
+  findLocalAccountId,
+  mergeUserSettings,
+  selectFieldsForUpdate,
+  updateAccountProfile,
+  type ProfileChanges,
+  type StoredField,
+} from "./storage.ts";
+
+export const USERNAME_PATTERN = /^[a-z0-9_]+([a-z0-9_.-]+[a-z0-9_]+)?$/i;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Names that would shadow routes or impersonate the server. */
+const RESERVED_USERNAMES = new Set(["admin", "administrator", "root", "support", "help", "instance", "actor", "system", "mastodon", "postmaster", "webmaster", "www"]);
+
+export interface NewLocalAccount {
+  username: string;
+  email: string;
+  password: string;
+  displayName?: string;
+  role?: "user" | "moderator" | "admin" | "owner";
+  /** Confirmed accounts can sign in at once (no e-mail round trip). */
+  confirmed?: boolean;
+  approved?: boolean;
+  locale?: string;
+  reason?: string;
+  /** Admins may take reserved names. */
+  allowReserved?: boolean;
+}
+
+export interface CreatedAccount {
+  accountId: string;
+  userId: string;
+}
+
+export function validateNewAccount(input: NewLocalAccount): Record<string, { error: string; description: string }[]> {
+  const errors: Record<string, { error: string; description: string }[]> = {};
+  const add = (field: string, error: string, description: string) => (errors[field] ??= []).push({ error, description });
+  if (!input.username || input.username.length > 30 || !USERNAME_PATTERN.test(input.username)) {
+    add("username", "ERR_INVALID", "must contain only letters, numbers, underscores, dots and dashes (at most 30)");
+  } else if (!input.allowReserved && RESERVED_USERNAMES.has(input.username.toLowerCase())) {
+    add("username", "ERR_RESERVED", "is reserved");
+  }
+  if (!input.email || !EMAIL_PATTERN.test(input.email) || input.email.length > 320) {
+    add("email", "ERR_INVALID", "is not a valid e-mail address");
+  }
+  if (!input.password || input.password.length < 8) add("password", "ERR_TOO_SHORT", "is too short (minimum is 8 characters)");
+  else if (input.password.length > 72) add("password", "ERR_TOO_LONG", "is too long (maximum is 72 characters)");
+  return errors;
+}
+
+function describe(errors: Record<string, { description: string }[]>): string {
+  return Object.entries(errors)
+    .map(([field, list]) => `${field[0]!.toUpperCase()}${field.slice(1)} ${list.map((e) => e.description).join(", ")}`)
+    .join(", ");
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  return Bun.password.hash(password, { algorithm: "argon2id" });
+}
+
+/** Creates the account, its stats row and its user in one transaction; 422 on invalid or taken names. */
+export async function createLocalAccount(ctx: AppContext, input: NewLocalAccount): Promise<CreatedAccount> {
+  const errors = validateNewAccount(input);
+  if (Object.keys(errors).length > 0) throw unprocessable(describe(errors), errors);
+  const passwordHash = await hashPassword(input.password);
+  try {
+    return await insertLocalAccount(ctx, input, passwordHash);
+  } catch (error) {
+    // Two sign-ups racing for one name: the unique index decides, the loser gets the same 422.
+    if ((error as { code?: string }).code === "23505") await assertAvailable(ctx.sql, input.username, input.email);
+    throw error;
+  }
+}
+
+async function insertLocalAccount(ctx: AppContext, input: NewLocalAccount, passwordHash: string): Promise<CreatedAccount> {
+  return ctx.sql.begin(async (tx) => {
+    await assertAvailable(tx, input.username, input.email);
+    const [account] = await tx`
+      INSERT INTO accounts (username, display_name, discoverable)
+      VALUES (${input.username}, ${input.displayName ?? ""}, true)
+      RETURNING id`;
+    await tx`INSERT INTO account_stats (account_id) VALUES (${account!.id})`;
+    const [user] = await tx`
+      INSERT INTO users (account_id, email, password_hash, role, confirmed_at, approved, locale, reason)
+      VALUES (${account!.id}, ${input.email}, ${passwordHash}, ${input.role ?? "user"},
+              ${input.confirmed === false ? null : new Date()}, ${input.approved ?? true},
+              ${input.locale ?? "en"}, ${input.reason ?? null})
+      RETURNING id`;
+    return { accountId: account!.id as string, userId: user!.id as string };
+  });
+}
+
+async function assertAvailable(db: Db, username: string, email: string): Promise<void> {
+  const errors: Record<string, { error: string; description: string }[]> = {};
+  const [taken] = await db`SELECT 1 FROM accounts WHERE lower(username) = lower(${username}) AND domain IS NULL`;
+  if (taken) errors.username = [{ error: "ERR_TAKEN", description: "is already taken" }];
+  const [emailTaken] = await db`SELECT 1 FROM users WHERE lower(email) = lower(${email})`;
+  if (emailTaken) errors.email = [{ error: "ERR_TAKEN", description: "is already taken" }];
+  if (Object.keys(errors).length > 0) throw unprocessable(describe(errors), errors);
+}
+
+// ---------------------------------------------------------------------------
+// Formatting what local users type
+
+const escapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => escapes[c]!);
+}
+
+const URL_PREFIX = /^(https?:\/\/(www\.)?)/i;
+
+/**
+ * Mastodon's shortened link: the scheme (and www.) hidden, the rest cut at
+ * 30 characters with an ellipsis class, the full URL kept for copy-paste.
+ */
+function linkHtml(url: string, relMe: boolean): string {
+  const prefix = URL_PREFIX.exec(url)?.[0] ?? "";
+  const rest = url.slice(prefix.length);
+  const display = rest.slice(0, 30);
+  const suffix = rest.slice(30);
+  const rel = relMe ? "nofollow noopener noreferrer me" : "nofollow noopener noreferrer";
+  return (
+    `<a href="${escapeHtml(url)}" target="_blank" rel="${rel}" translate="no">` +
+    `<span class="invisible">${escapeHtml(prefix)}</span>` +
+    `<span class="${suffix ? "ellipsis" : ""}">${escapeHtml(display)}</span>` +
+    `<span class="invisible">${escapeHtml(suffix)}</span></a>`
+  );
+}
+
+/** Only URLs written with http(s):// become links, as in Mastodon (bare "example.com" stays text). */
+function isLinkableUrl(value: string): boolean {
+  if (!/^https?:\/\//i.test(value)) return false;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Plain text to Mastodon's HTML: escaped, URLs linked, blank-line-separated
+ * paragraphs in <p>, single newlines as <br />. `multiline: false` (profile
+ * field values) skips the paragraphs; `relMe` adds rel="me" so the linked
+ * site can verify the profile.
+ *
+ * URL detection uses linkifyjs: a maintained, dependency-free tokenizer that
+ * handles the cases naive regexes get wrong (trailing punctuation, balanced
+ * parentheses, IDNs, TLD validation).
+ */
+export function formatPlainText(text: string, options: { multiline?: boolean; relMe?: boolean } = {}): string {
+  const normalized = text.replace(/\r\n?/g, "\n");
+  if (normalized.trim() === "") return "";
+  let html = "";
+  let cursor = 0;
+  for (const match of linkify.find(normalized, "url")) {
+    if (!isLinkableUrl(match.value)) continue;
+    html += escapeHtml(normalized.slice(cursor, match.start)) + linkHtml(match.value, options.relMe ?? false);
+    cursor = match.end;
+  }
+  html += escapeHtml(normalized.slice(cursor));
+  if (options.multiline === false) return html.replace(/\n/g, " ");
+  return html
+    .split(/\n{2,}/)
+    .map((paragraph) => `<p>${paragraph.replace(/\n/g, "<br />")}</p>`)
+    .join("");
+}
+
+// ---------------------------------------------------------------------------
+// UpdateCredentials
+
+const DEFAULT_PRIVACY_OPTIONS = ["public", "unlisted", "private"];
+const LANGUAGE_PATTERN = /^[a-z]{2,3}$/;
+
+type FieldErrors = Record<string, { error: string; description: string }[]>;
+
+const LABELS: Record<string, string> = {
+  display_name: "Display name",
+  note: "Bio",
+  fields: "Profile metadata",
+  "source.privacy": "Default post privacy",
+  "source.language": "Default posting language",
+};
+
+function describeProfileErrors(errors: FieldErrors): string {
+  return Object.entries(errors)
+    .map(([field, list]) => `${LABELS[field] ?? field} ${list.map((e) => e.description).join(", ")}`)
+    .join(", ");
+}
+
+/** Code points, as Mastodon (Ruby String#length) counts them. */
+const length = (text: string) => [...text].length;
+
+/** Accepts `[{name, value}]` and Rails' indexed form `{"0": {name, value}}`; null when neither. */
+function fieldEntries(value: unknown): unknown[] | null {
+  if (Array.isArray(value)) return value;
+  if (value && typeof value === "object") {
+    return Object.entries(value as Record<string, unknown>)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, entry]) => entry);
+  }
+  return null;
+}
+
+function isUpload(value: unknown): boolean {
+  return value instanceof Blob && value.size > 0;
+}
+
+export interface CredentialsUpdate {
+  profile: ProfileChanges;
+  /** New field pairs (plain text), before formatting; absent when not sent. */
+  fields?: { name: string; value: string }[];
+  settings: Record<string, unknown>;
+}
+
+/** Reads and validates every parameter first, so an invalid request changes nothing. */
+export function parseCredentialsUpdate(params: Params): CredentialsUpdate {
+  // Media uploads arrive with the media module; refusing beats silently dropping the picture.
+  if (isUpload(params.avatar) || isUpload(params.header)) {
+    throw new ApiError(422, "Avatar and header uploads are not supported yet");
+  }
+  const limits = INSTANCE_LIMITS.accounts;
+  const errors: FieldErrors = {};
+  const add = (field: string, error: string, description: string) => (errors[field] ??= []).push({ error, description });
+  const profile: ProfileChanges = {};
+  const settings: Record<string, unknown> = {};
+  let fields: CredentialsUpdate["fields"];
+
+  const displayName = str(params.display_name);
+  if (displayName !== undefined) {
+    profile.display_name = displayName.trim();
+    if (length(profile.display_name) > limits.maxDisplayNameLength) {
+      add("display_name", "ERR_TOO_LONG", `is too long (maximum is ${limits.maxDisplayNameLength} characters)`);
+    }
+  }
+
+  const note = str(params.note);
+  if (note !== undefined) {
+    const source = note.replace(/\r\n?/g, "\n").trim();
+    if (length(source) > limits.maxNoteLength) {
+      add("note", "ERR_TOO_LONG", `is too long (maximum is ${limits.maxNoteLength} characters)`);
+    }
+    profile.note_source = source;
+    profile.note = formatPlainText(source);
+  }
+
+  for (const flag of ["locked", "discoverable", "indexable", "hide_collections"] as const) {
+    const value = bool(params[flag]);
+    if (value !== undefined) profile[flag] = value;
+  }
+  const bot = bool(params.bot);
+  if (bot !== undefined) {
+    profile.bot = bot;
+    // Bots are Service actors in ActivityPub; that is what remote servers read.
+    profile.actor_type = bot ? "Service" : "Person";
+  }
+
+  if (params.fields_attributes !== undefined) {
+    const entries = fieldEntries(params.fields_attributes);
+    if (entries === null) {
+      add("fields", "ERR_INVALID", "must be a list of name and value pairs");
+    } else {
+      fields = [];
+      for (const entry of entries) {
+        const pair = entry && typeof entry === "object" ? (entry as Record<string, unknown>) : {};
+        const name = (str(pair.name) ?? "").trim();
+        const value = (str(pair.value) ?? "").trim();
+        // Clients send every slot; empty ones mean "no field here".
+        if (name === "" && value === "") continue;
+        if (length(name) > limits.profileFieldNameLimit || length(value) > limits.profileFieldValueLimit) {
+          add("fields", "ERR_TOO_LONG", `names and values must be at most ${limits.profileFieldValueLimit} characters`);
+        }
+        fields.push({ name, value });
+      }
+      if (fields.length > limits.maxProfileFields) {
+        add("fields", "ERR_TOO_MANY", `is too big (maximum is ${limits.maxProfileFields} fields)`);
+      }
+    }
+  }
+
+  const source = params.source && typeof params.source === "object" ? (params.source as Params) : {};
+  const privacy = str(source.privacy);
+  if (privacy !== undefined && privacy !== "") {
+    if (DEFAULT_PRIVACY_OPTIONS.includes(privacy)) settings["posting:default:visibility"] = privacy;
+    else add("source.privacy", "ERR_INCLUSION", `must be one of ${DEFAULT_PRIVACY_OPTIONS.join(", ")}`);
+  }
+  const sensitive = bool(source.sensitive);
+  if (sensitive !== undefined) settings["posting:default:sensitive"] = sensitive;
+  if (source.language !== undefined) {
+    const language = (str(source.language) ?? "").trim().toLowerCase();
+    if (language === "") settings["posting:default:language"] = null;
+    else if (LANGUAGE_PATTERN.test(language)) settings["posting:default:language"] = language;
+    else add("source.language", "ERR_INVALID", "is not a language code");
+  }
+
+  if (Object.keys(errors).length > 0) throw unprocessable(describeProfileErrors(errors), errors);
+  return { profile, fields, settings };
+}
+
+/**
+ * Applies a validated update in one transaction and records an
+ * `account.updated` event, so federation can send the Update to followers.
+ */
+export async function updateCredentials(
+  ctx: AppContext,
+  user: { id: string; accountId: string },
+  params: Params,
+): Promise<void> {
+  const update = parseCredentialsUpdate(params);
+  await ctx.sql.begin(async (tx) => {
+    const profile = { ...update.profile };
+    if (update.fields) {
+      const current = (await selectFieldsForUpdate(tx, user.accountId)) ?? [];
+      profile.fields = update.fields.map(({ name, value }): StoredField => {
+        // An unchanged value keeps its rel="me" verification, as in Mastodon.
+        const previous = current.find((f) => (f.source ?? f.value) === value);
+        return {
+          name,
+          value: formatPlainText(value, { multiline: false, relMe: true }),
+          source: value,
+          verified_at: previous?.verified_at ?? null,
+        };
+      });
+    }
+    await updateAccountProfile(tx, user.accountId, profile);
+    await mergeUserSettings(tx, user.id, update.settings);
+    await emitEvent(tx, "account.updated", user.accountId);
+  });
+}
+
+/** `user` or `user@LOCAL_DOMAIN` (a leading @ allowed); null for anything else, remote lookups included. */
+export async function lookupLocalAccount(ctx: AppContext, acct: string): Promise<string | null> {
+  const [username, domain, ...rest] = acct.trim().replace(/^@/, "").split("@");
+  if (!username || rest.length > 0) return null;
+  if (domain !== undefined) {
+    const local = [ctx.config.localDomain, ctx.config.publicUrl.host].map((d) => d.toLowerCase());
+    if (!local.includes(domain.toLowerCase())) return null;
+  }
+  return findLocalAccountId(ctx.sql, username);
+}

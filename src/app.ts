@@ -1,0 +1,57 @@
+/**
+ * The HTTP application: one Elysia plugin per module, with Fedify in front
+ * for the federation routes and Mastodon's conventions (CORS, error bodies,
+ * body parsing) applied around all of them.
+ */
+import { Elysia } from "elysia";
+import type { AppContext } from "./context.ts";
+import { ApiError, jsonError } from "./http/errors.ts";
+import { corsApplies, corsHeaders, preflightResponse } from "./http/cors.ts";
+import { parseBody } from "./http/request.ts";
+import { createFederationHandler } from "../federation/index.ts";
+import { oauthModule } from "../modules/oauth/index.ts";
+import { accountsModule } from "../modules/accounts/index.ts";
+import { instanceModule } from "../modules/instance/index.ts";
+import { logger } from "./log.ts";
+
+const log = logger("http");
+
+export function createApp(ctx: AppContext) {
+  const handleFederation = createFederationHandler(ctx);
+  return new Elysia()
+    .onRequest(async ({ request }) => {
+      const { pathname } = new URL(request.url);
+      if (request.method === "OPTIONS" && corsApplies(pathname)) return preflightResponse(request);
+      return handleFederation(request);
+    })
+    .onParse(({ request, contentType }) => parseBody(request, contentType))
+    .onAfterHandle({ as: "global" }, ({ request, set }) => {
+      if (corsApplies(new URL(request.url).pathname)) Object.assign(set.headers, corsHeaders);
+    })
+    .onError({ as: "global" }, ({ code, error, request }) => {
+      const cors = corsApplies(new URL(request.url).pathname) ? corsHeaders : {};
+      if (error instanceof ApiError) {
+        return new Response(JSON.stringify(error.toJSON()), {
+          status: error.status,
+          headers: { "content-type": "application/json; charset=utf-8", ...cors },
+        });
+      }
+      switch (code) {
+        case "NOT_FOUND":
+          return jsonError(404, "Record not found", cors);
+        case "PARSE":
+          return jsonError(400, "Malformed request body", cors);
+        case "VALIDATION":
+          return jsonError(422, "Validation failed", cors);
+        case "INVALID_COOKIE_SIGNATURE":
+          return jsonError(400, "Invalid cookie", cors);
+      }
+      log.error("Unhandled error on {method} {url}: {error}", { method: request.method, url: request.url, error });
+      return jsonError(500, "Internal server error", cors);
+    })
+    .use(oauthModule(ctx))
+    .use(accountsModule(ctx))
+    .use(instanceModule(ctx));
+}
+
+export type App = ReturnType<typeof createApp>;

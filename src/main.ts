@@ -1,0 +1,45 @@
+/**
+ * `bun run start`: the API server. On the embedded defaults this process
+ * also owns PGlite and chDB, so it serves admin commands for the CLI on a
+ * local socket (see src/cli/control.ts).
+ */
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { configureLogging, logger } from "./log.ts";
+import { closeContext, openContext } from "./bootstrap.ts";
+import { createApp } from "./app.ts";
+import { startControlServer } from "./cli/control.ts";
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`Configuration error: ${error.message}`);
+    process.exit(2);
+  }
+  throw error;
+}
+await configureLogging(config.logLevel);
+const log = logger("main");
+
+const ctx = await openContext(config);
+const app = createApp(ctx);
+const server = Bun.serve({ port: config.port, fetch: app.fetch, idleTimeout: 60 });
+const control = await startControlServer(ctx);
+
+// Tests and supervisors read this line to learn the bound port (PORT=0 picks a free one).
+console.log(`listening on http://localhost:${server.port} as ${config.publicUrl.origin}`);
+log.info("Server ready: {url}", { url: config.publicUrl.href });
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info("Stopping on {signal}", { signal });
+  await server.stop();
+  await control.stop();
+  await closeContext(ctx);
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
