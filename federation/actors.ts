@@ -10,22 +10,14 @@
  * collections live under /users/~instance/… like any actor's. It answers
  * WebFinger as `acct:LOCAL_DOMAIN@LOCAL_DOMAIN`, as Mastodon's does.
  */
-import {
-  Application,
-  Endpoints,
-  Group,
-  Image,
-  Person,
-  PropertyValue,
-  Service,
-  type Actor,
-  type Federation,
-  type RequestContext,
-} from "@fedify/fedify";
+import type { Federation, RequestContext } from "@fedify/fedify";
+import { Application, Endpoints, Group, Image, Person, PropertyValue, Service, type Actor } from "@fedify/fedify/vocab";
 import type { AppContext } from "../src/context.ts";
 import { accountUrls } from "../src/http/urls.ts";
+import { formatPlainText } from "../src/text/index.ts";
+import type { AccountRow } from "../modules/accounts/storage.ts";
 import { INSTANCE_KEY_OWNER, loadKeyPairs } from "./keys.ts";
-import { canonicalLocalUsername, findLocalActor, type LocalActorRow } from "./storage.ts";
+import { canonicalLocalUsername, findLocalActor, movedTarget } from "./storage.ts";
 
 export const INSTANCE_ACTOR = "~instance";
 export const INSTANCE_ACTOR_PATH = "/actor";
@@ -56,12 +48,12 @@ export function registerActors(federation: Federation<AppContext>): void {
     });
 }
 
-function actorClass(row: LocalActorRow) {
+function actorClass(row: AccountRow) {
   if (row.group) return Group;
   return row.bot ? Service : Person;
 }
 
-async function localActor(ctx: RequestContext<AppContext>, row: LocalActorRow): Promise<Actor> {
+async function localActor(ctx: RequestContext<AppContext>, row: AccountRow): Promise<Actor> {
   const { config } = ctx.data;
   const urls = accountUrls(config, row.username);
   const identifier = row.username;
@@ -83,7 +75,8 @@ async function localActor(ctx: RequestContext<AppContext>, row: LocalActorRow): 
   const Class = actorClass(row);
   // Mastodon serves suspended accounts as a bare actor flagged `suspended`,
   // so peers can still verify signatures but show no profile.
-  if (row.suspended) return new Class({ ...common, suspended: true });
+  if (row.suspended_at) return new Class({ ...common, suspended: true });
+  const moved = row.moved_to_account_id ? await movedTarget(ctx.data.sql, row.moved_to_account_id) : null;
   return new Class({
     ...common,
     name: row.display_name || null,
@@ -93,15 +86,10 @@ async function localActor(ctx: RequestContext<AppContext>, row: LocalActorRow): 
     discoverable: row.discoverable ?? false,
     indexable: row.indexable,
     memorial: row.memorial || null,
-    updated: Temporal.Instant.from(row.updated_at.toISOString()),
     attachments: profileFields(row.fields),
     icon: row.avatar_url ? new Image({ url: new URL(row.avatar_url), mediaType: imageType(row.avatar_url) }) : null,
     image: row.header_url ? new Image({ url: new URL(row.header_url), mediaType: imageType(row.header_url) }) : null,
-    successor: row.moved_to_uri
-      ? new URL(row.moved_to_uri)
-      : row.moved_to_username
-        ? new URL(accountUrls(config, row.moved_to_username).uri)
-        : null,
+    successor: moved ? new URL(moved.uri ?? accountUrls(config, moved.username).uri) : null,
   });
 }
 
@@ -112,8 +100,8 @@ async function instanceActor(ctx: RequestContext<AppContext>): Promise<Actor> {
     id: ctx.getActorUri(INSTANCE_ACTOR),
     preferredUsername: config.localDomain,
     name: config.localDomain,
-    // Mastodon's instance actor links here too; keeps the profile-page link meaningful.
-    url: new URL("/about/more?instance_actor=true", config.publicUrl),
+    // WebFinger's profile-page link for the instance is the site itself.
+    url: new URL("/", config.publicUrl),
     inbox: ctx.getInboxUri(INSTANCE_ACTOR),
     outbox: ctx.getOutboxUri(INSTANCE_ACTOR),
     followers: ctx.getFollowersUri(INSTANCE_ACTOR),
@@ -128,26 +116,11 @@ async function instanceActor(ctx: RequestContext<AppContext>): Promise<Actor> {
   });
 }
 
-/** accounts.fields holds `{name, value}` pairs as typed; ActivityPub wants HTML values. */
-function profileFields(fields: unknown): PropertyValue[] {
-  if (!Array.isArray(fields)) return [];
-  return fields
-    .filter((f): f is { name: string; value: string } => typeof f?.name === "string" && typeof f?.value === "string")
-    .map((f) => new PropertyValue({ name: f.name, value: fieldValueHtml(f.value) }));
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Plain text, with a lone URL made a link (rel="me" lets peers verify it, as Mastodon's do). */
-function fieldValueHtml(value: string): string {
-  const trimmed = value.trim();
-  if (/^https?:\/\/\S+$/.test(trimmed) && URL.canParse(trimmed)) {
-    const href = escapeHtml(trimmed);
-    return `<a href="${href}" target="_blank" rel="nofollow noopener me" translate="no">${href}</a>`;
-  }
-  return escapeHtml(value);
+/** Local field values are stored as typed; rendered exactly as the API's Account entity renders them. */
+function profileFields(fields: AccountRow["fields"]): PropertyValue[] {
+  return (fields ?? []).map(
+    (f) => new PropertyValue({ name: f.name, value: formatPlainText(f.value, { multiline: false, relMe: true }) }),
+  );
 }
 
 const IMAGE_TYPES: Record<string, string> = {

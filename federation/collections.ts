@@ -7,11 +7,12 @@
 import type { Federation } from "@fedify/fedify";
 import type { AppContext } from "../src/context.ts";
 import { INSTANCE_ACTOR } from "./actors.ts";
-import { findLocalActor, type LocalActorRow } from "./storage.ts";
+import type { AccountRow } from "../modules/accounts/storage.ts";
+import { findLocalActor } from "./storage.ts";
 
 type Counter = "statuses_count" | "followers_count" | "following_count" | null;
 
-async function owner(ctx: { data: AppContext }, identifier: string): Promise<LocalActorRow | "instance" | null> {
+async function owner(ctx: { data: AppContext }, identifier: string): Promise<AccountRow | "instance" | null> {
   if (identifier === INSTANCE_ACTOR) return "instance";
   return findLocalActor(ctx.data.sql, identifier);
 }
@@ -23,7 +24,7 @@ function emptyCollection(counter: Counter) {
     count: async (ctx: { data: AppContext }, identifier: string) => {
       const row = await owner(ctx, identifier);
       if (!row) return null;
-      return row === "instance" || counter === null ? 0 : Number(row[counter]);
+      return row === "instance" || counter === null ? 0 : Number(row[counter] ?? 0);
     },
   };
 }

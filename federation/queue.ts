@@ -46,6 +46,8 @@ export interface PostgresMessageQueueOptions {
   concurrency?: number;
   /** Claims after which a job whose handler keeps throwing is dropped. */
   maxAttempts?: number;
+  /** First retry delay after a throwing handler; doubles per attempt, capped at an hour. */
+  retryBaseMs?: number;
 }
 
 interface ClaimedJob {
@@ -61,6 +63,7 @@ export class PostgresMessageQueue implements MessageQueue {
   readonly #leaseMs: number;
   readonly #concurrency: number;
   readonly #maxAttempts: number;
+  readonly #retryBaseMs: number;
   /** Listeners in this process, woken at once by a local enqueue instead of waiting for the next poll. */
   readonly #wakers = new Set<() => void>();
 
@@ -73,6 +76,7 @@ export class PostgresMessageQueue implements MessageQueue {
     this.#leaseMs = options.leaseMs ?? 60_000;
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
     this.#maxAttempts = options.maxAttempts ?? 8;
+    this.#retryBaseMs = options.retryBaseMs ?? 1000;
   }
 
   async enqueue(message: unknown, options?: MessageQueueEnqueueOptions): Promise<void> {
@@ -202,7 +206,7 @@ export class PostgresMessageQueue implements MessageQueue {
         await this.settle(job, () => this.sql`DELETE FROM jobs WHERE id = ${job.id}`);
         return;
       }
-      const backoffMs = Math.min(2 ** job.attempts * 1000, 3_600_000);
+      const backoffMs = Math.min(2 ** (job.attempts - 1) * this.#retryBaseMs, 3_600_000);
       log.warn("{queue} job {id} failed (attempt {attempts}); retrying in {seconds} s: {error}", {
         queue: this.queue, id: job.id, attempts: job.attempts, seconds: backoffMs / 1000, error,
       });

@@ -1,57 +1,31 @@
 /**
- * The reads the federation layer needs about local accounts. Read-only: the
- * accounts module owns these tables and is the only writer; when it exposes
- * equivalent lookups, these should defer to it.
+ * The reads the federation layer needs. Accounts come through the accounts
+ * module's own queries (it owns those tables); what is left here is the
+ * NodeInfo aggregate.
  */
 import type { Db } from "../src/db/index.ts";
+import { findLocalAccountId, selectAccountRows, type AccountRow } from "../modules/accounts/storage.ts";
 
-export interface LocalActorRow {
-  id: string;
-  username: string;
-  display_name: string;
-  note: string;
-  fields: unknown;
-  locked: boolean;
-  bot: boolean;
-  group: boolean;
-  discoverable: boolean | null;
-  indexable: boolean;
-  avatar_url: string | null;
-  header_url: string | null;
-  suspended: boolean;
-  memorial: boolean;
-  created_at: Date;
-  updated_at: Date;
-  statuses_count: string;
-  followers_count: string;
-  following_count: string;
-  /** The account it moved to: its URI when remote, its username when local. */
-  moved_to_uri: string | null;
-  moved_to_username: string | null;
+/** A local account by its exact username (actor URLs are case-sensitive, as Mastodon's canonical ones). */
+export async function findLocalActor(db: Db, username: string): Promise<AccountRow | null> {
+  const id = await findLocalAccountId(db, username);
+  if (!id) return null;
+  const [row] = await selectAccountRows(db, [id]);
+  return row && row.username === username ? row : null;
 }
 
-/** A local account by its exact username (the identifier in actor URLs). */
-export async function findLocalActor(db: Db, username: string): Promise<LocalActorRow | null> {
-  const [row] = await db`
-    SELECT a.id, a.username, a.display_name, a.note, a.fields, a.locked, a.bot, a."group",
-           a.discoverable, a.indexable, a.avatar_url, a.header_url, a.suspended_at IS NOT NULL AS suspended,
-           a.memorial, a.created_at, a.updated_at,
-           coalesce(s.statuses_count, 0) AS statuses_count,
-           coalesce(s.followers_count, 0) AS followers_count,
-           coalesce(s.following_count, 0) AS following_count,
-           m.uri AS moved_to_uri, CASE WHEN m.domain IS NULL THEN m.username END AS moved_to_username
-    FROM accounts a
-    LEFT JOIN account_stats s ON s.account_id = a.id
-    LEFT JOIN accounts m ON m.id = a.moved_to_account_id
-    WHERE lower(a.username) = lower(${username}) AND a.domain IS NULL`;
-  // The index is on lower(username); actor URLs are case-sensitive like Mastodon's canonical ones.
-  return row && row.username === username ? (row as unknown as LocalActorRow) : null;
-}
-
-/** The canonical username of a local account, matched case-insensitively (WebFinger `acct:` lookups). */
+/** The stored spelling of a local username matched case-insensitively (WebFinger `acct:` lookups). */
 export async function canonicalLocalUsername(db: Db, username: string): Promise<string | null> {
-  const [row] = await db`SELECT username FROM accounts WHERE lower(username) = lower(${username}) AND domain IS NULL`;
-  return (row?.username as string | undefined) ?? null;
+  const id = await findLocalAccountId(db, username);
+  if (!id) return null;
+  const [row] = await selectAccountRows(db, [id]);
+  return row?.username ?? null;
+}
+
+/** Where an account moved to: its actor URI (null for a local target, whose URI derives from its username). */
+export async function movedTarget(db: Db, accountId: string): Promise<{ uri: string | null; username: string } | null> {
+  const [row] = await selectAccountRows(db, [accountId]);
+  return row ? { uri: row.domain === null ? null : row.uri, username: row.username } : null;
 }
 
 export interface UsageCounts {
@@ -62,20 +36,20 @@ export interface UsageCounts {
 }
 
 /**
- * For NodeInfo. A user counts as active from sign-up or last sign-in;
- * local posts come from the per-account counters, so they follow statuses
- * without this code knowing that table.
+ * For NodeInfo, with the definitions /api/v1/instance uses
+ * (modules/instance/storage.ts): a user counts once confirmed, approved, not
+ * disabled nor suspended, and is active from sign-up or last sign-in; local
+ * posts are the sum of the per-account counters.
  */
 export async function usageCounts(db: Db): Promise<UsageCounts> {
   const [row] = await db`
     SELECT count(*)::int AS users,
-           count(*) FILTER (WHERE greatest(u.last_sign_in_at, u.created_at) > now() - interval '30 days')::int AS active_month,
-           count(*) FILTER (WHERE greatest(u.last_sign_in_at, u.created_at) > now() - interval '180 days')::int AS active_halfyear,
-           coalesce(sum(s.statuses_count), 0)::bigint AS local_posts
-    FROM accounts a
-    LEFT JOIN users u ON u.account_id = a.id
-    LEFT JOIN account_stats s ON s.account_id = a.id
-    WHERE a.domain IS NULL AND a.suspended_at IS NULL`;
+           count(*) FILTER (WHERE coalesce(u.last_sign_in_at, u.created_at) > now() - interval '30 days')::int AS active_month,
+           count(*) FILTER (WHERE coalesce(u.last_sign_in_at, u.created_at) > now() - interval '180 days')::int AS active_halfyear,
+           (SELECT coalesce(sum(s.statuses_count), 0) FROM account_stats s JOIN accounts a ON a.id = s.account_id
+             WHERE a.domain IS NULL)::bigint AS local_posts
+    FROM users u JOIN accounts a ON a.id = u.account_id
+    WHERE u.confirmed_at IS NOT NULL AND u.approved AND NOT u.disabled AND a.suspended_at IS NULL`;
   return {
     users: Number(row!.users),
     activeMonth: Number(row!.active_month),

@@ -9,9 +9,14 @@ import { ApiError, jsonError } from "./http/errors.ts";
 import { corsApplies, corsHeaders, preflightResponse } from "./http/cors.ts";
 import { parseBody } from "./http/request.ts";
 import { createFederationHandler } from "../federation/index.ts";
+import { nodeinfoRoutes } from "../federation/nodeinfo.ts";
 import { oauthModule } from "../modules/oauth/index.ts";
 import { accountsModule } from "../modules/accounts/index.ts";
 import { instanceModule } from "../modules/instance/index.ts";
+import { statusesModule } from "../modules/statuses/index.ts";
+import { relationshipsModule } from "../modules/relationships/index.ts";
+import { timelinesModule } from "../modules/timelines/index.ts";
+import { notificationsModule } from "../modules/notifications/index.ts";
 import { logger } from "./log.ts";
 
 const log = logger("http");
@@ -51,7 +56,12 @@ export function createApp(ctx: AppContext) {
     })
     .use(oauthModule(ctx))
     .use(accountsModule(ctx))
-    .use(instanceModule(ctx));
+    .use(instanceModule(ctx))
+    .use(nodeinfoRoutes(ctx))
+    .use(statusesModule(ctx))
+    .use(relationshipsModule(ctx))
+    .use(timelinesModule(ctx))
+    .use(notificationsModule(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

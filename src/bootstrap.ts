@@ -6,8 +6,9 @@ import { openRedis } from "./services/redis/index.ts";
 import { openClickHouse } from "./services/clickhouse/index.ts";
 import { openMediaStore } from "./services/media/index.ts";
 
-export async function openContext(config: Config): Promise<AppContext> {
-  const database = await openDatabase(config);
+/** `migrate: false` leaves pending migrations to the caller (`admin db migrate` reports them). */
+export async function openContext(config: Config, options: { migrate?: boolean } = {}): Promise<AppContext> {
+  const database = await openDatabase(config, { migrate: options.migrate });
   const [redis, clickhouse, media] = await Promise.all([
     openRedis(config),
     openClickHouse(config),

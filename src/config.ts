@@ -119,7 +119,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (publicUrl.pathname !== "/" || publicUrl.search || publicUrl.hash) {
     throw new ConfigError("PUBLIC_URL", "must be an origin without a path, e.g. https://social.example");
   }
-  const localDomain = nonEmpty(env, "LOCAL_DOMAIN") ?? publicUrl.host;
+  // Handles carry no port (`@alice@localhost`, not `@alice@localhost:3000`); set LOCAL_DOMAIN to keep one.
+  const localDomain = nonEmpty(env, "LOCAL_DOMAIN") ?? publicUrl.hostname;
   if (!/^[a-z0-9.-]+(:\d+)?$/i.test(localDomain)) {
     throw new ConfigError("LOCAL_DOMAIN", `not a valid domain: "${localDomain}"`);
   }

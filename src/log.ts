@@ -2,6 +2,7 @@
  * Logging through LogTape, the library Fedify logs with, so our lines and
  * Fedify's share one configuration and format.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { configure, getConsoleSink, getLogger, type Logger } from "@logtape/logtape";
 import type { Config } from "./config.ts";
 
@@ -12,6 +13,8 @@ export async function configureLogging(level: Config["logLevel"]): Promise<void>
   configured = true;
   await configure({
     sinks: { console: getConsoleSink() },
+    // Fedify tags its log records with request/trace ids through this; without it LogTape warns on every request.
+    contextLocalStorage: new AsyncLocalStorage(),
     loggers: [
       { category: "fedisky", lowestLevel: level, sinks: ["console"] },
       { category: "fedify", lowestLevel: level === "debug" ? "debug" : "warning", sinks: ["console"] },

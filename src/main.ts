@@ -8,6 +8,8 @@ import { configureLogging, logger } from "./log.ts";
 import { closeContext, openContext } from "./bootstrap.ts";
 import { createApp } from "./app.ts";
 import { startControlServer } from "./cli/control.ts";
+import { startFederationWorker } from "../federation/index.ts";
+import { startEventWorker } from "./events/worker.ts";
 
 let config: Config;
 try {
@@ -26,6 +28,9 @@ const ctx = await openContext(config);
 const app = createApp(ctx);
 const server = Bun.serve({ port: config.port, fetch: app.fetch, idleTimeout: 60 });
 const control = await startControlServer(ctx);
+const stopFederationWorker = config.inProcessWorkers ? startFederationWorker(ctx) : async () => {};
+// Embedded mode runs the workers here; at scale, `bun run worker` processes run them.
+const eventWorker = config.inProcessWorkers ? startEventWorker(ctx) : null;
 
 // Tests and supervisors read this line to learn the bound port (PORT=0 picks a free one).
 console.log(`listening on http://localhost:${server.port} as ${config.publicUrl.origin}`);
@@ -37,7 +42,9 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info("Stopping on {signal}", { signal });
   await server.stop();
+  await stopFederationWorker();
   await control.stop();
+  await eventWorker?.stop();
   await closeContext(ctx);
   process.exit(0);
 }

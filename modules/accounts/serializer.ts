@@ -8,6 +8,7 @@
 import type { Config } from "../../src/config.ts";
 import type { Db } from "../../src/db/index.ts";
 import { absoluteUrl, accountUrls } from "../../src/http/urls.ts";
+import { formatPlainText } from "../../src/text/index.ts";
 import { countFollowRequests, selectAccountRows, type AccountRow } from "./storage.ts";
 
 export interface Field {
@@ -143,7 +144,13 @@ function isoDate(date: Date | null): string | null {
 }
 
 function publicFields(row: AccountRow): Field[] {
-  return (row.fields ?? []).map((f) => ({ name: f.name, value: f.value, verified_at: f.verified_at ?? null }));
+  const local = row.domain === null;
+  return (row.fields ?? []).map((f) => ({
+    name: f.name,
+    // Rendered on the way out, as Mastodon does, so formatting fixes reach existing profiles.
+    value: local ? formatPlainText(f.value, { multiline: false, relMe: true }) : f.value,
+    verified_at: f.verified_at ?? null,
+  }));
 }
 
 /**
@@ -209,11 +216,7 @@ export function serializeCredentialAccount(
       sensitive: preferences["posting:default:sensitive"],
       language: preferences["posting:default:language"],
       note: row.note_source,
-      fields: (row.fields ?? []).map((f) => ({
-        name: f.name,
-        value: f.source ?? f.value,
-        verified_at: f.verified_at ?? null,
-      })),
+      fields: (row.fields ?? []).map((f) => ({ name: f.name, value: f.value, verified_at: f.verified_at ?? null })),
       follow_requests_count: extra.followRequestsCount,
       hide_collections: row.hide_collections,
       discoverable: row.discoverable,

@@ -1,19 +1,20 @@
 /**
  * Account use cases. CreateLocalAccount is shared by sign-up
  * (POST /api/v1/accounts) and `bun run admin accounts create`;
- * UpdateCredentials is the profile editor; formatPlainText turns what a
- * local user typed into the HTML Mastodon serves.
+ * UpdateCredentials is the profile editor.
  */
-import * as linkify from "linkifyjs";
 import type { AppContext } from "../../src/context.ts";
 import type { Db } from "../../src/db/index.ts";
 import { ApiError, unprocessable } from "../../src/http/errors.ts";
 import { bool, str, type Params } from "../../src/http/params.ts";
 import { emitEvent } from "../../src/events/index.ts";
+import { absoluteUrl, accountUrls } from "../../src/http/urls.ts";
+import { extractMentions, formatPlainText, type MentionLink } from "../../src/text/index.ts";
 import { INSTANCE_LIMITS } from "../instance/limits.ts";
 import {
   findLocalAccountId,
   mergeUserSettings,
+  selectAccountsByUsernames,
   selectFieldsForUpdate,
   updateAccountProfile,
   type ProfileChanges,
@@ -113,74 +114,6 @@ async function assertAvailable(db: Db, username: string, email: string): Promise
 }
 
 // ---------------------------------------------------------------------------
-// Formatting what local users type
-
-const escapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => escapes[c]!);
-}
-
-const URL_PREFIX = /^(https?:\/\/(www\.)?)/i;
-
-/**
- * Mastodon's shortened link: the scheme (and www.) hidden, the rest cut at
- * 30 characters with an ellipsis class, the full URL kept for copy-paste.
- */
-function linkHtml(url: string, relMe: boolean): string {
-  const prefix = URL_PREFIX.exec(url)?.[0] ?? "";
-  const rest = url.slice(prefix.length);
-  const display = rest.slice(0, 30);
-  const suffix = rest.slice(30);
-  const rel = relMe ? "nofollow noopener noreferrer me" : "nofollow noopener noreferrer";
-  return (
-    `<a href="${escapeHtml(url)}" target="_blank" rel="${rel}" translate="no">` +
-    `<span class="invisible">${escapeHtml(prefix)}</span>` +
-    `<span class="${suffix ? "ellipsis" : ""}">${escapeHtml(display)}</span>` +
-    `<span class="invisible">${escapeHtml(suffix)}</span></a>`
-  );
-}
-
-/** Only URLs written with http(s):// become links, as in Mastodon (bare "example.com" stays text). */
-function isLinkableUrl(value: string): boolean {
-  if (!/^https?:\/\//i.test(value)) return false;
-  try {
-    new URL(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Plain text to Mastodon's HTML: escaped, URLs linked, blank-line-separated
- * paragraphs in <p>, single newlines as <br />. `multiline: false` (profile
- * field values) skips the paragraphs; `relMe` adds rel="me" so the linked
- * site can verify the profile.
- *
- * URL detection uses linkifyjs: a maintained, dependency-free tokenizer that
- * handles the cases naive regexes get wrong (trailing punctuation, balanced
- * parentheses, IDNs, TLD validation).
- */
-export function formatPlainText(text: string, options: { multiline?: boolean; relMe?: boolean } = {}): string {
-  const normalized = text.replace(/\r\n?/g, "\n");
-  if (normalized.trim() === "") return "";
-  let html = "";
-  let cursor = 0;
-  for (const match of linkify.find(normalized, "url")) {
-    if (!isLinkableUrl(match.value)) continue;
-    html += escapeHtml(normalized.slice(cursor, match.start)) + linkHtml(match.value, options.relMe ?? false);
-    cursor = match.end;
-  }
-  html += escapeHtml(normalized.slice(cursor));
-  if (options.multiline === false) return html.replace(/\n/g, " ");
-  return html
-    .split(/\n{2,}/)
-    .map((paragraph) => `<p>${paragraph.replace(/\n/g, "<br />")}</p>`)
-    .join("");
-}
-
-// ---------------------------------------------------------------------------
 // UpdateCredentials
 
 const DEFAULT_PRIVACY_OPTIONS = ["public", "unlisted", "private"];
@@ -222,7 +155,7 @@ function isUpload(value: unknown): boolean {
 
 export interface CredentialsUpdate {
   profile: ProfileChanges;
-  /** New field pairs (plain text), before formatting; absent when not sent. */
+  /** New field pairs as typed; absent when not sent (the fields then stay as they are). */
   fields?: { name: string; value: string }[];
   settings: Record<string, unknown>;
 }
@@ -255,7 +188,6 @@ export function parseCredentialsUpdate(params: Params): CredentialsUpdate {
       add("note", "ERR_TOO_LONG", `is too long (maximum is ${limits.maxNoteLength} characters)`);
     }
     profile.note_source = source;
-    profile.note = formatPlainText(source);
   }
 
   for (const flag of ["locked", "discoverable", "indexable", "hide_collections"] as const) {
@@ -323,17 +255,13 @@ export async function updateCredentials(
   const update = parseCredentialsUpdate(params);
   await ctx.sql.begin(async (tx) => {
     const profile = { ...update.profile };
+    if (profile.note_source !== undefined) profile.note = await renderNote(ctx, tx, profile.note_source);
     if (update.fields) {
       const current = (await selectFieldsForUpdate(tx, user.accountId)) ?? [];
       profile.fields = update.fields.map(({ name, value }): StoredField => {
         // An unchanged value keeps its rel="me" verification, as in Mastodon.
-        const previous = current.find((f) => (f.source ?? f.value) === value);
-        return {
-          name,
-          value: formatPlainText(value, { multiline: false, relMe: true }),
-          source: value,
-          verified_at: previous?.verified_at ?? null,
-        };
+        const previous = current.find((f) => f.value === value);
+        return { name, value, verified_at: previous?.verified_at ?? null };
       });
     }
     await updateAccountProfile(tx, user.accountId, profile);
@@ -342,13 +270,40 @@ export async function updateCredentials(
   });
 }
 
+/**
+ * A bio as Mastodon renders it: links, hashtags, and mentions of accounts
+ * this server knows (unknown handles stay text, as Mastodon leaves them).
+ */
+async function renderNote(ctx: AppContext, db: Db, source: string): Promise<string> {
+  const isLocal = (domain: string | null) => domain === null || isLocalDomain(ctx, domain);
+  const mentioned = extractMentions(source);
+  const known = await selectAccountsByUsernames(db, mentioned.map((m) => m.username));
+  const mention = (username: string, domain: string | null): MentionLink | null => {
+    const account = known.find(
+      (a) =>
+        a.username.toLowerCase() === username.toLowerCase() &&
+        (isLocal(domain) ? a.domain === null : a.domain?.toLowerCase() === domain!.toLowerCase()),
+    );
+    if (!account) return null;
+    const url = account.domain === null ? accountUrls(ctx.config, account.username).url : (account.url ?? account.uri);
+    return url ? { url, username: account.username } : null;
+  };
+  return formatPlainText(source, {
+    mention,
+    hashtagUrl: (name) => absoluteUrl(ctx.config, `/tags/${encodeURIComponent(name)}`),
+  });
+}
+
+/** Handles may name this server by LOCAL_DOMAIN or by PUBLIC_URL's host (they differ when a port is kept). */
+function isLocalDomain(ctx: AppContext, domain: string): boolean {
+  const lower = domain.toLowerCase();
+  return lower === ctx.config.localDomain.toLowerCase() || lower === ctx.config.publicUrl.host.toLowerCase();
+}
+
 /** `user` or `user@LOCAL_DOMAIN` (a leading @ allowed); null for anything else, remote lookups included. */
 export async function lookupLocalAccount(ctx: AppContext, acct: string): Promise<string | null> {
   const [username, domain, ...rest] = acct.trim().replace(/^@/, "").split("@");
   if (!username || rest.length > 0) return null;
-  if (domain !== undefined) {
-    const local = [ctx.config.localDomain, ctx.config.publicUrl.host].map((d) => d.toLowerCase());
-    if (!local.includes(domain.toLowerCase())) return null;
-  }
+  if (domain !== undefined && !isLocalDomain(ctx, domain)) return null;
   return findLocalAccountId(ctx.sql, username);
 }

@@ -2,16 +2,16 @@
  * SQL the accounts module owns: the accounts row with its counters
  * (account_stats) and, for local accounts, the user's role and settings.
  *
- * `accounts.fields` holds `StoredField[]`: `value` is the HTML served to
- * clients (for remote accounts, the sanitised HTML their server sent) and
- * `source` the plain text a local user typed, so edits round-trip.
+ * `accounts.fields` holds `StoredField[]` the way Mastodon keeps them: for a
+ * local account `value` is the plain text the user typed (the serializer and
+ * the federation layer render it to HTML), for a remote account it is the
+ * sanitised HTML its server sent.
  */
 import type { Db } from "../../src/db/index.ts";
 
 export interface StoredField {
   name: string;
   value: string;
-  source?: string;
   verified_at: string | null;
 }
 
@@ -70,6 +70,19 @@ export async function selectAccountRows(db: Db, ids: readonly string[]): Promise
 export async function findLocalAccountId(db: Db, username: string): Promise<string | null> {
   const [row] = await db`SELECT id FROM accounts WHERE lower(username) = lower(${username}) AND domain IS NULL`;
   return row ? (row.id as string) : null;
+}
+
+/** Local and remote accounts with any of these usernames, for linking mentions. */
+export async function selectAccountsByUsernames(
+  db: Db,
+  usernames: readonly string[],
+): Promise<{ username: string; domain: string | null; url: string | null; uri: string | null }[]> {
+  if (usernames.length === 0) return [];
+  const lowered = [...new Set(usernames.map((u) => u.toLowerCase()))];
+  const rows = await db`
+    SELECT username, domain, url, uri FROM accounts
+    WHERE lower(username) = ANY(${lowered}::text[]) AND suspended_at IS NULL`;
+  return rows as unknown as { username: string; domain: string | null; url: string | null; uri: string | null }[];
 }
 
 export async function countFollowRequests(db: Db, accountId: string): Promise<number> {

@@ -17,7 +17,7 @@ import type { Config } from "../config.ts";
 import type { AppContext } from "../context.ts";
 import { logger } from "../log.ts";
 import { CommandError } from "./commands/command.ts";
-import { execute } from "./commands/index.ts";
+import { commands, execute } from "./commands/index.ts";
 import type { Output } from "./output.ts";
 
 const log = logger("control");
@@ -29,7 +29,7 @@ export type ControlEvent =
   | { type: "ping" }
   | { type: "exit"; code: number };
 
-/** Keeps an idle stream (a long query) from looking dead to either side. */
+/** Keeps a quiet command (a long query) under Bun's 10 s idle timeout, which unix servers can't change. */
 const HEARTBEAT_MS = 5_000;
 /** The terminal redraws at most this often anyway; don't flood the socket. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -54,21 +54,32 @@ export function hasEmbeddedState(config: Config): boolean {
   return config.databaseUrl === null || config.clickhouseUrl === null || config.redis.kind === "memory";
 }
 
+/** DATA_DIR/server.json: which process holds DATA_DIR, for the CLI and for operators. */
+interface ServerInfo {
+  pid: number;
+  socket: string | null;
+  startedAt: string;
+  publicUrl: string;
+  database: string;
+  clickhouse: string;
+  redis: string;
+}
+
 export interface ControlServer {
   /** The socket path, or null when this process serves no control socket. */
   readonly path: string | null;
   stop(): Promise<void>;
 }
 
-const noControlServer: ControlServer = { path: null, stop: async () => {} };
-
 export async function startControlServer(ctx: AppContext): Promise<ControlServer> {
   const { dataDir } = ctx.config;
-  if (!hasEmbeddedState(ctx.config)) return noControlServer;
+  if (!hasEmbeddedState(ctx.config)) return { path: null, stop: async () => {} };
   const path = controlSocketPath(dataDir);
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+    // server.json still tells the CLI a server holds DATA_DIR, so it refuses rather than opening it too.
     log.warn("DATA_DIR is too long a path for the control socket ({path}); stop the server to run admin commands", { path });
-    return noControlServer;
+    writeServerInfo(ctx, null);
+    return { path: null, stop: async () => removeServerInfo(dataDir, process.pid) };
   }
   if (existsSync(path)) {
     if (await isLive(path)) {
@@ -86,24 +97,13 @@ export async function startControlServer(ctx: AppContext): Promise<ControlServer
   try {
     server = Bun.serve({
       unix: path,
-      // Commands may run for minutes; heartbeats keep the stream alive instead.
-      idleTimeout: 0,
       fetch: (request) => handle(ctx, request, running),
     });
   } finally {
     process.umask(previousUmask);
   }
   chmodSync(path, 0o600);
-  const info = {
-    pid: process.pid,
-    socket: path,
-    startedAt: new Date().toISOString(),
-    publicUrl: ctx.config.publicUrl.origin,
-    database: ctx.database.kind,
-    clickhouse: ctx.clickhouse.kind,
-    redis: ctx.redis.kind,
-  };
-  writeFileSync(serverInfoPath(dataDir), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  writeServerInfo(ctx, path);
   log.debug("Control socket listening on {path}", { path });
 
   return {
@@ -129,8 +129,9 @@ async function handle(ctx: AppContext, request: Request, running: Set<Promise<un
   if (!Array.isArray(argv) || !argv.every((a) => typeof a === "string")) {
     return new Response('expected {"argv": [string, ...]}\n', { status: 400 });
   }
-  // Only the command's name: its arguments may hold a password.
-  log.info("Admin command {command} from the control socket", { command: argv.slice(0, 2).join(" ") });
+  // Only a known command's name: arguments (and typos) may hold a password.
+  const name = commands.find((c) => c.name === argv.slice(0, 2).join(" "))?.name ?? "(not a command)";
+  log.info("Admin command {command} from the control socket", { command: name });
 
   const encoder = new TextEncoder();
   let open = true;
@@ -161,6 +162,11 @@ async function handle(ctx: AppContext, request: Request, running: Set<Promise<un
       // The command finishes even if the CLI goes away: stopping half-way would be worse.
       const run = execute(ctx, argv as string[], out)
         .then((code) => send({ type: "exit", code }))
+        // execute turns command failures into exit codes; this guards the server against anything else.
+        .catch((error) => {
+          log.error("Control socket command {command} crashed: {error}", { command: name, error });
+          send({ type: "exit", code: 1 });
+        })
         .finally(() => {
           clearInterval(heartbeat);
           running.delete(run);
@@ -178,6 +184,37 @@ async function handle(ctx: AppContext, request: Request, running: Set<Promise<un
   return new Response(body, { headers: { "content-type": "application/x-ndjson" } });
 }
 
+function writeServerInfo(ctx: AppContext, socket: string | null): void {
+  const info: ServerInfo = {
+    pid: process.pid,
+    socket,
+    startedAt: new Date().toISOString(),
+    publicUrl: ctx.config.publicUrl.origin,
+    database: ctx.database.kind,
+    clickhouse: ctx.clickhouse.kind,
+    redis: ctx.redis.kind,
+  };
+  writeFileSync(serverInfoPath(ctx.config.dataDir), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+}
+
+function readServerInfo(dataDir: string): ServerInfo | null {
+  try {
+    return JSON.parse(readFileSync(serverInfoPath(dataDir), "utf8")) as ServerInfo;
+  } catch {
+    return null;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, it just isn't ours.
+    return (error as { code?: string }).code === "EPERM";
+  }
+}
+
 async function isLive(path: string): Promise<boolean> {
   try {
     const response = await fetch("http://localhost/", { unix: path });
@@ -189,10 +226,9 @@ async function isLive(path: string): Promise<boolean> {
 }
 
 function removeServerInfo(dataDir: string, pid?: number): void {
-  const file = serverInfoPath(dataDir);
   try {
-    if (pid !== undefined && (JSON.parse(readFileSync(file, "utf8")) as { pid?: number }).pid !== pid) return;
-    unlinkSync(file);
+    if (pid !== undefined && readServerInfo(dataDir)?.pid !== pid) return;
+    unlinkSync(serverInfoPath(dataDir));
   } catch {
     // Missing or unreadable: nothing of ours to remove.
   }
@@ -205,7 +241,16 @@ function removeServerInfo(dataDir: string, pid?: number): void {
  */
 export async function runOnServer(dataDir: string, argv: string[], out: Output): Promise<number | null> {
   const path = controlSocketPath(dataDir);
-  if (!existsSync(path)) return null;
+  if (!existsSync(path)) {
+    const info = readServerInfo(dataDir);
+    if (info && info.pid !== process.pid && isRunning(info.pid)) {
+      throw new CommandError(
+        `a server (pid ${info.pid}) holds ${dataDir} but offers no control socket; stop it to run admin commands ` +
+          `(if that process is not the server, delete ${serverInfoPath(dataDir)})`,
+      );
+    }
+    return null;
+  }
   assertTrustedOwner(path);
   let response: Response;
   try {
@@ -227,7 +272,8 @@ export async function runOnServer(dataDir: string, argv: string[], out: Output):
       removeServerInfo(dataDir);
       return null;
     }
-    throw new CommandError(`cannot reach the running server through ${path}: ${(error as Error).message}`);
+    const reason = code === "EACCES" ? "permission denied (run this as the server's user)" : (error as Error).message;
+    throw new CommandError(`cannot reach the running server through ${path}: ${reason}`);
   }
   if (!response.ok) {
     throw new CommandError(`the server refused the command (${response.status}): ${(await response.text()).trim()}`);

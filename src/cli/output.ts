@@ -64,7 +64,7 @@ export function terminalOutput(stdout: Stream = process.stdout, stderr: Stream =
       if (!finished && !changed && now - lastAt < (tty ? TTY_INTERVAL_MS : PLAIN_INTERVAL_MS)) return;
       lastAt = now;
       lastLabel = label;
-      const text = renderProgress(done, total, label, tty ? (stderr.columns ?? 80) : Infinity, tty);
+      const text = renderProgress(done, total, label, tty ? stderr.columns || 80 : Infinity, tty);
       if (tty) {
         stderr.write(`\r\x1b[2K${text}`);
         open = !finished;

@@ -9,6 +9,7 @@
  */
 import type { Db } from "../db/index.ts";
 import type { AppContext } from "../context.ts";
+import type { EventPayloads, EventType } from "./types.ts";
 
 /** Fixed number of virtual shards: adding workers moves shards, never rows. */
 export const VIRTUAL_SHARDS = 256;
@@ -21,7 +22,10 @@ export interface DomainEvent<P = Record<string, unknown>> {
   attempts: number;
 }
 
-export type EventHandler = (ctx: AppContext, event: DomainEvent<any>) => Promise<void>;
+export type EventHandler<T extends EventType = EventType> = (
+  ctx: AppContext,
+  event: DomainEvent<EventPayloads[T]>,
+) => Promise<void>;
 
 /** The shard an account's events (and fanout work) belong to. */
 export function shardOf(accountId: string): number {
@@ -33,26 +37,29 @@ export function shardOf(accountId: string): number {
   return Number(x % BigInt(VIRTUAL_SHARDS));
 }
 
-export async function emitEvent(
+export async function emitEvent<T extends EventType>(
   db: Db,
-  type: string,
+  type: T,
   accountId: string,
-  payload: Record<string, unknown> = {},
+  payload: EventPayloads[T] = {} as EventPayloads[T],
 ): Promise<void> {
   await db`
     INSERT INTO events (shard, type, account_id, payload)
     VALUES (${shardOf(accountId)}, ${type}, ${accountId}, ${db.json(payload as never)})`;
 }
 
-const handlers = new Map<string, EventHandler[]>();
+const handlers = new Map<string, EventHandler<any>[]>();
 
-/** Modules register their reactions at load time; several handlers per type run in order. */
-export function onEvent(type: string, handler: EventHandler): void {
+/**
+ * Modules register their reactions at load time (from their index.ts);
+ * several handlers per type run in registration order.
+ */
+export function onEvent<T extends EventType>(type: T, handler: EventHandler<T>): void {
   const list = handlers.get(type) ?? [];
   list.push(handler);
   handlers.set(type, list);
 }
 
-export function handlersFor(type: string): EventHandler[] {
+export function handlersFor(type: string): EventHandler<any>[] {
   return handlers.get(type) ?? [];
 }
