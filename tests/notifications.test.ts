@@ -11,9 +11,18 @@
  * sentinel is there, the earlier event has been handled too.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { startServer, type TestServer } from "./helpers/server.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { backendEnv, freePort, startServer, type TestServer } from "./helpers/server.ts";
 import { api, signUp } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
+import { createApp } from "../src/app.ts";
+import { closeContext, openContext } from "../src/bootstrap.ts";
+import { loadConfig } from "../src/config.ts";
+import type { AppContext } from "../src/context.ts";
+import { startEventWorker } from "../src/events/worker.ts";
+import { closeEndedPolls } from "../modules/statuses/index.ts";
 
 let server: TestServer;
 // Each test signs several users up and waits for the event worker.
@@ -241,6 +250,21 @@ describe("suppression", () => {
     expect(await notifications(alice, `?account_id=${bob.id}`)).toHaveLength(0);
   });
 
+  test("a notification never shows a status its recipient can no longer see", async () => {
+    const alice = await newUser("alice");
+    const bob = await newUser("bob");
+    await ok(bob.client.post(`/api/v1/accounts/${alice.id}/follow`, { notify: true }), "follow with notify");
+    const secret = await post(alice, { status: "followers only", visibility: "private" });
+    const notified = await waitForNotification(bob, (n) => n.type === "status", "the private post's notification");
+    expect(notified.status.id).toBe(secret.id);
+    await ok(bob.client.post(`/api/v1/accounts/${alice.id}/unfollow`), "unfollow");
+    expect((await notifications(bob)).find((n) => n.id === notified.id)).toBeUndefined();
+    expect((await bob.client.get(`/api/v1/notifications/${notified.id}`)).status).toBe(404);
+    const grouped = await bob.client.get("/api/v2/notifications");
+    expect(grouped.body.statuses).toEqual([]);
+    expect(grouped.body.notification_groups).toEqual([]);
+  });
+
   test("a notification whose status is deleted disappears", async () => {
     const alice = await newUser("alice");
     const bob = await newUser("bob");
@@ -400,6 +424,13 @@ describe("grouped notifications (v2)", () => {
       expect(group.group_key).toBe(`ungrouped-${group.most_recent_notification_id}`);
       expect(group.notifications_count).toBe(1);
     }
+    // An ungrouped key names that one notification in the group endpoints too.
+    const single = favouriteGroups[0].group_key;
+    const singleGroup = await alice.client.get(`/api/v2/notifications/${single}`);
+    expect(singleGroup.status).toBe(200);
+    assertEntity("GroupedNotificationsResults", singleGroup.body);
+    expect(singleGroup.body.notification_groups.map((g: any) => [g.group_key, g.notifications_count])).toEqual([[single, 1]]);
+    expect((await alice.client.get(`/api/v2/notifications/${single}/accounts`)).body).toHaveLength(1);
 
     // Partial avatars: the newest sender in full, the others partially.
     const partial = await alice.client.get("/api/v2/notifications?types[]=favourite&expand_accounts=partial_avatars");
@@ -531,5 +562,81 @@ describe("notification policy", () => {
     expect((await alice.client.get("/api/v1/notifications/requests")).body).toEqual([]);
     expect(await notifications(alice, `?account_id=${stranger.id}&include_filtered=true`)).toEqual([]);
     expect((await alice.client.get("/api/v2/notifications/policy")).body.summary.pending_requests_count).toBe(0);
+  });
+});
+
+/**
+ * Poll endings can't be waited for over HTTP (Mastodon's shortest poll is
+ * five minutes), so this runs the app in-process: the same routes on a
+ * real socket, with the database at hand to move the poll's end into the
+ * past and the poll closer called directly.
+ */
+describe("poll notifications", () => {
+  let local: { url: string };
+  let ctx: AppContext;
+  let http: ReturnType<typeof Bun.serve>;
+  let worker: { stop(): Promise<void> };
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "fedisky-poll-test-"));
+    const port = await freePort();
+    const config = loadConfig({
+      ...(await backendEnv()),
+      PORT: String(port),
+      PUBLIC_URL: `http://localhost:${port}`,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "error",
+    });
+    ctx = await openContext(config);
+    http = Bun.serve({ port, fetch: createApp(ctx).fetch });
+    worker = startEventWorker(ctx);
+    local = { url: `http://localhost:${port}` };
+  });
+
+  afterAll(async () => {
+    await worker?.stop();
+    http?.stop(true);
+    if (ctx) await closeContext(ctx);
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function localUser(prefix: string): Promise<User> {
+    const username = `${prefix}${++counter}`;
+    const { token, accountId } = await signUp(local, { username });
+    return { id: accountId!, username, token, client: api(local, token) };
+  }
+
+  test("the author and every voter hear that the poll ended, once", async () => {
+    const author = await localUser("pollster");
+    const voter = await localUser("voter");
+    const bystander = await localUser("bystander");
+    const status = await ok(
+      author.client.post("/api/v1/statuses", { status: "which one?", poll: { options: ["a", "b"], expires_in: 300 } }),
+      "post a poll",
+    );
+    await ok(voter.client.post(`/api/v1/polls/${status.poll.id}/votes`, { choices: [1] }), "vote");
+    await ctx.sql`UPDATE polls SET expires_at = now() - interval '1 second' WHERE id = ${status.poll.id}`;
+    expect(await closeEndedPolls(ctx)).toBe(1);
+
+    const pollNotification = async (user: User) => {
+      const response = await user.client.get("/api/v1/notifications?types[]=poll");
+      for (const n of response.body) assertEntity("Notification", n);
+      return response.body as any[];
+    };
+    for (const user of [author, voter]) {
+      const [notification] = await eventually(async () => {
+        const list = await pollNotification(user);
+        return list.length > 0 && list;
+      }, `${user.username}'s poll notification`);
+      expect(notification.account.id).toBe(author.id);
+      expect(notification.status.id).toBe(status.id);
+      expect(notification.status.poll.expired).toBe(true);
+    }
+    // Closing again finds nothing; the bystander never hears of it.
+    expect(await closeEndedPolls(ctx)).toBe(0);
+    await Bun.sleep(300);
+    expect(await pollNotification(author)).toHaveLength(1);
+    expect(await pollNotification(bystander)).toHaveLength(0);
   });
 });

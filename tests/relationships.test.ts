@@ -7,6 +7,7 @@
  * OpenAPI schema.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import postgres from "postgres";
 import { startServer, type TestServer } from "./helpers/server.ts";
 import { api, authorizeWithPassword, registerApp, signUp } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
@@ -439,6 +440,42 @@ describe("domain blocks", () => {
     expect((await alice.client.get("/api/v1/domain_blocks")).body).toEqual(["xn--bcher-kva.example"]);
   });
 
+  // Remote accounts can't be created through the API yet: with a database
+  // server the test can reach (DATABASE_URL), insert one directly.
+  test.skipIf(!process.env.DATABASE_URL)("blocking a domain ends follows with its accounts both ways", async () => {
+    const bob = await user("dom");
+    const db = postgres(server.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
+    let remoteId: string;
+    try {
+      const [row] = await db`
+        INSERT INTO accounts (username, domain, uri, discoverable)
+        VALUES ('faraway', 'Remote.Example', 'https://remote.example/users/faraway', true) RETURNING id`;
+      remoteId = row!.id;
+      // Their follow of bob, as federation will record it (with the counters it keeps).
+      await db`INSERT INTO account_stats (account_id, following_count) VALUES (${remoteId}, 1)`;
+      await db`INSERT INTO follows (account_id, target_account_id) VALUES (${remoteId}, ${bob.id})`;
+      await db`UPDATE account_stats SET followers_count = followers_count + 1 WHERE account_id = ${bob.id}`;
+    } finally {
+      await db.end();
+    }
+    expect((await act(bob, remoteId, "follow")).body).toMatchObject({ following: true, followed_by: true });
+    expect((await account(bob.id)).following_count).toBe(1);
+    expect((await account(remoteId)).followers_count).toBe(1);
+
+    expect((await bob.client.post("/api/v1/domain_blocks", { domain: "remote.example" })).status).toBe(200);
+    const rel = await bob.client.get(`/api/v1/accounts/relationships?id[]=${remoteId}`);
+    assertEntity("Relationship", rel.body[0]);
+    expect(rel.body[0]).toMatchObject({ domain_blocking: true, following: false, followed_by: false });
+    for (const id of [bob.id, remoteId]) {
+      expect((await account(id)).following_count).toBe(0);
+      expect((await account(id)).followers_count).toBe(0);
+    }
+    // No following back while the domain is blocked.
+    expect((await act(bob, remoteId, "follow")).status).toBe(403);
+    await bob.client.delete("/api/v1/domain_blocks", { domain: "remote.example" });
+    expect((await act(bob, remoteId, "follow")).body).toMatchObject({ following: true, domain_blocking: false });
+  });
+
   test("domain blocks need the blocks scopes", async () => {
     expect((await api(server).get("/api/v1/domain_blocks")).status).toBe(401);
     expect((await api(server).post("/api/v1/domain_blocks", { domain: "x.example" })).status).toBe(401);
@@ -660,6 +697,18 @@ describe("suggestions", () => {
     expect(ids).not.toContain(bob.id);
     const v1 = await alice.client.get("/api/v1/suggestions?limit=1");
     expect(v1.body.map((a: any) => a.id)).toEqual([dave.id]);
+  });
+
+  test("then accounts that posted recently", async () => {
+    const newcomer = await user("sug");
+    const posted = await erin.client.post("/api/v1/statuses", { status: "hello, anyone?", visibility: "public" });
+    expect(posted.status).toBe(200);
+    const response = await newcomer.client.get("/api/v2/suggestions");
+    for (const s of response.body) assertEntity("Suggestion", s);
+    const suggestion = response.body.find((s: any) => s.account.id === erin.id);
+    expect(suggestion).toMatchObject({ source: "global", sources: ["most_interactions"] });
+    // Accounts that never posted aren't "active".
+    expect(response.body.map((s: any) => s.account.id)).not.toContain(carol.id);
   });
 
   test("blocked, muted and dismissed accounts are not suggested", async () => {

@@ -53,6 +53,16 @@ function readable(db: Db, accountId: string, filter: NotificationFilter) {
 }
 
 /**
+ * The notifications a group key names: `ungrouped-<id>` is that one
+ * notification (whatever key it was stored with, since `grouped_types` can
+ * show a groupable notification on its own), anything else a stored key.
+ */
+function inGroup(db: Db, groupKey: string) {
+  const ungrouped = /^ungrouped-(\d{1,19})$/.exec(groupKey);
+  return ungrouped ? db`n.id = ${ungrouped[1]!}` : db`n.group_key = ${groupKey}`;
+}
+
+/**
  * One page of notifications, newest first. `min_id` reads forward (the
  * page just above it), still returned newest first, as Mastodon does.
  */
@@ -112,14 +122,12 @@ export async function selectGroupHead(
   accountId: string,
   groupKey: string,
 ): Promise<NotificationRow | null> {
-  const ungrouped = /^ungrouped-(\d{1,19})$/.exec(groupKey);
   const [row] = await db<NotificationRow[]>`
     SELECT ${db.unsafe(COLUMNS)}
     FROM notifications n JOIN accounts a ON a.id = n.from_account_id
-    WHERE ${ungrouped ? db`n.id = ${ungrouped[1]!}` : db`n.group_key = ${groupKey}`}
-      AND ${readable(db, accountId, {})}
+    WHERE ${inGroup(db, groupKey)} AND ${readable(db, accountId, {})}
     ORDER BY n.id DESC LIMIT 1`;
-  return row ?? null;
+  return row && groupKey.startsWith("ungrouped-") ? { ...row, group_key: groupKey } : (row ?? null);
 }
 
 /** Senders of a group, newest first, paginated by notification id. */
@@ -133,7 +141,7 @@ export async function selectGroupSenders(
   const rows = await db<{ id: string; from_account_id: string }[]>`
     SELECT n.id, n.from_account_id
     FROM notifications n JOIN accounts a ON a.id = n.from_account_id
-    WHERE n.group_key = ${groupKey} AND ${readable(db, accountId, {})}
+    WHERE ${inGroup(db, groupKey)} AND ${readable(db, accountId, {})}
       ${page.maxId ? db`AND n.id < ${page.maxId}` : db``}
       ${page.sinceId ? db`AND n.id > ${page.sinceId}` : db``}
       ${page.minId ? db`AND n.id > ${page.minId}` : db``}
@@ -279,10 +287,7 @@ export async function deleteNotification(db: Db, accountId: string, notification
 }
 
 export async function deleteGroup(db: Db, accountId: string, groupKey: string): Promise<void> {
-  const ungrouped = /^ungrouped-(\d{1,19})$/.exec(groupKey);
-  await db`
-    DELETE FROM notifications
-    WHERE account_id = ${accountId} AND ${ungrouped ? db`id = ${ungrouped[1]!}` : db`group_key = ${groupKey}`}`;
+  await db`DELETE FROM notifications n WHERE n.account_id = ${accountId} AND ${inGroup(db, groupKey)}`;
 }
 
 /** `clear` removes what the inbox shows; filtered notifications stay with their requests. */

@@ -142,7 +142,7 @@ export const relationshipsModule = (ctx: AppContext) => {
   const endorse = accountAction("write:accounts", (viewerId, target) => service.endorse(ctx, viewerId, target.id));
   const unendorse = accountAction("write:accounts", (viewerId, target) => service.unendorse(ctx, viewerId, target.id));
 
-  const suggestions = async (request: Request): Promise<{ accountId: string; sources: Parameters<typeof serializeSuggestion>[1] }[]> => {
+  const suggestions = async (request: Request) => {
     const auth = await requireUser(ctx, request, "read:accounts");
     const limit = int(requestParams(request, undefined).limit, "limit", { min: 1, max: 80 }) ?? 40;
     return service.suggestAccounts(ctx, auth.user.accountId, limit);
