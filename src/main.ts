@@ -10,6 +10,7 @@ import { createApp } from "./app.ts";
 import { startControlServer } from "./cli/control.ts";
 import { startFederationWorker } from "../federation/index.ts";
 import { startEventWorker } from "./events/worker.ts";
+import { DataDirLockedError } from "./db/data-dir-lock.ts";
 
 let config: Config;
 try {
@@ -24,7 +25,13 @@ try {
 await configureLogging(config.logLevel);
 const log = logger("main");
 
-const ctx = await openContext(config);
+const ctx = await openContext(config).catch((error) => {
+  if (error instanceof DataDirLockedError) {
+    console.error(`Cannot start: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+});
 const app = createApp(ctx);
 const server = Bun.serve({ port: config.port, fetch: app.fetch, idleTimeout: 60 });
 const control = await startControlServer(ctx);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { startServer, type TestServer } from "./helpers/server.ts";
 import { api, signUp } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
-import { formatPlainText, statusLength, extractMentions, extractHashtags } from "../src/text/index.ts";
+import { extractEmojiShortcodes, extractHashtags, extractMentions, formatPlainText, statusLength } from "../src/text/index.ts";
 
 interface User {
   username: string;
@@ -100,7 +100,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const output = server?.output() ?? "";
-  if (process.env.TMP_SHOW) console.log(output);
   await server?.stop();
   // A 500 anywhere above would have been logged here.
   expect(output).not.toContain("Unhandled error");
@@ -151,6 +150,7 @@ describe("text formatting (src/text)", () => {
       { username: "Bob", domain: "remote.example" },
     ]);
     expect(extractHashtags("#Tag #tag #日本語 #1·2 #_ #a_b.")).toEqual(["Tag", "日本語", "1·2", "a_b"]);
+    expect(extractEmojiShortcodes(":blobcat: hi:nope: :a: :blob_fox:, :blobcat:")).toEqual(["blobcat", "blob_fox"]);
   });
 
   test("counts like Mastodon: URLs as 23, remote mentions without their domain, graphemes as one", () => {
@@ -392,6 +392,8 @@ describe("editing", () => {
     expect(history.body[0].spoiler_text).toBe("cw");
     expect(history.body[0].created_at).toBe(original.created_at);
     expect(history.body[2].sensitive).toBe(true);
+    const current = await fetchStatus(alice, original.id);
+    expect(history.body[2].created_at).toBe(current.body.edited_at);
 
     const source = await alice.client.get(`/api/v1/statuses/${original.id}/source`);
     expect(source.status).toBe(200);

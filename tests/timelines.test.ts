@@ -123,7 +123,10 @@ describe("home timeline fanout", () => {
     await follow(dave, bob);
     await follow(eve, alice);
     await follow(eve, bob);
-    await Promise.all([carol, dave, eve].map((u) => buildHome(u, server)));
+    const frank = await user("frank");
+    await follow(frank, bob);
+    await ok(frank.client.post(`/api/v1/accounts/${alice.id}/mute`), "muting the original author");
+    await Promise.all([carol, dave, eve, frank].map((u) => buildHome(u, server)));
 
     const original = await post(alice, { status: "worth sharing" });
     await waitForHome(eve, server, original.id);
@@ -134,6 +137,8 @@ describe("home timeline fanout", () => {
     const shown = (await timeline(dave, server, "/api/v1/timelines/home")).statuses.find((s) => s.id === reblog.id);
     expect(shown.reblog.id).toBe(original.id);
     expect(await homeIds(carol, server)).not.toContain(reblog.id);
+    // frank follows the booster but muted the original's author.
+    expect(await homeIds(frank, server)).not.toContain(reblog.id);
     // eve follows alice and already has the original near the top of her feed.
     const eves = await homeIds(eve, server);
     expect(eves).toContain(original.id);

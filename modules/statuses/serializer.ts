@@ -8,7 +8,9 @@
 import type { AppContext } from "../../src/context.ts";
 import type { Db } from "../../src/db/index.ts";
 import { absoluteUrl } from "../../src/http/urls.ts";
+import { extractEmojiShortcodes, htmlToText } from "../../src/text/index.ts";
 import { loadAccounts, type Account } from "../accounts/serializer.ts";
+import { serializeCustomEmoji } from "../instance/serializer.ts";
 import { visibleStatusIds } from "./visibility.ts";
 import {
   selectEdits,
@@ -92,13 +94,15 @@ export interface Status {
   media_attachments: MediaAttachment[];
   mentions: StatusMention[];
   tags: { name: string; url: string }[];
-  emojis: unknown[];
+  emojis: CustomEmoji[];
   card: null;
   poll: Poll | null;
   quote: null;
   /** Only on delete (for redraft), as Mastodon's source_requested. */
   text?: string;
 }
+
+export type CustomEmoji = ReturnType<typeof serializeCustomEmoji>;
 
 export interface StatusEdit {
   content: string;
@@ -197,6 +201,8 @@ interface Loaded {
   media: Map<string, MediaRow[]>;
   polls: Map<string, PollRow>;
   applications: Map<string, { name: string; website: string | null }>;
+  /** Custom emojis by `domain:shortcode` ("" for local). */
+  emojis: Map<string, CustomEmoji>;
   // Viewer state
   favourited: Set<string>;
   reblogged: Set<string>;
@@ -227,8 +233,11 @@ async function loadAll(ctx: AppContext, db: Db, ids: string[], viewer: Viewer | 
   const conversations = [...new Set([...rows.values()].map((r) => r.conversation_id).filter((c): c is string => c !== null))];
   const applicationIds = [...new Set([...rows.values()].map((r) => r.application_id).filter((a): a is string => a !== null))];
   const v = viewer?.accountId ?? null;
+  const shortcodes = [
+    ...new Set([...rows.values()].flatMap((r) => extractEmojiShortcodes(`${r.spoiler_text}\n${htmlToText(r.content)}`))),
+  ];
 
-  const [mentionRows, tagRows, mediaRows, pollRows, appRows, favRows, reblogRows, bookmarkRows, pinRows, muteRows] =
+  const [mentionRows, tagRows, mediaRows, pollRows, appRows, favRows, reblogRows, bookmarkRows, pinRows, muteRows, emojiRows] =
     await Promise.all([
       db`SELECT status_id, account_id FROM mentions WHERE status_id = ANY(${all}::bigint[]) ORDER BY account_id`,
       db`SELECT st.status_id, t.name FROM statuses_tags st JOIN tags t ON t.id = st.tag_id
@@ -249,6 +258,10 @@ async function loadAll(ctx: AppContext, db: Db, ids: string[], viewer: Viewer | 
         ? db`SELECT conversation_id FROM conversation_mutes
              WHERE account_id = ${v} AND conversation_id = ANY(${conversations}::bigint[])`
         : [],
+      shortcodes.length > 0
+        ? db`SELECT shortcode, domain, image_url, static_url, visible_in_picker, category FROM custom_emojis
+             WHERE NOT disabled AND shortcode = ANY(${shortcodes}::text[])`
+        : [],
     ]);
   const voteRows =
     v && pollRows.length > 0
@@ -267,6 +280,12 @@ async function loadAll(ctx: AppContext, db: Db, ids: string[], viewer: Viewer | 
     tags: new Map([...groupBy(tagRows, (t) => t.status_id as string)].map(([k, ts]) => [k, ts.map((t) => t.name as string)])),
     media: groupBy(mediaRows, (m) => m.status_id!),
     polls: new Map(pollRows.map((p) => [p.status_id, p])),
+    emojis: new Map(
+      emojiRows.map((e) => [
+        `${((e.domain as string | null) ?? "").toLowerCase()}:${e.shortcode}`,
+        serializeCustomEmoji(e as unknown as Parameters<typeof serializeCustomEmoji>[0]),
+      ]),
+    ),
     applications: new Map(appRows.map((a) => [a.id as string, { name: a.name as string, website: (a.website as string | null) ?? null }])),
     favourited: ids_(favRows),
     reblogged: ids_(reblogRows),
@@ -275,6 +294,15 @@ async function loadAll(ctx: AppContext, db: Db, ids: string[], viewer: Viewer | 
     mutedConversations: ids_(muteRows, "conversation_id"),
     votes: new Map([...groupBy(voteRows, (r) => r.poll_id as string)].map(([k, rs]) => [k, rs.map((r) => r.choice as number)])),
   };
+}
+
+/** The custom emojis a status uses: local ones for local statuses, the author's server's for remote ones. */
+function statusEmojis(loaded: Loaded, row: StatusRow, author: Account): CustomEmoji[] {
+  if (loaded.emojis.size === 0) return [];
+  const domain = row.local ? "" : (author.acct.split("@")[1] ?? "").toLowerCase();
+  return extractEmojiShortcodes(`${row.spoiler_text}\n${htmlToText(row.content)}`)
+    .map((code) => loaded.emojis.get(`${domain}:${code}`))
+    .filter((e): e is CustomEmoji => e !== undefined);
 }
 
 function build(ctx: AppContext, loaded: Loaded, row: StatusWithStats, viewer: Viewer | null, nested = false): Status | null {
@@ -314,7 +342,7 @@ function build(ctx: AppContext, loaded: Loaded, row: StatusWithStats, viewer: Vi
     media_attachments: (loaded.media.get(row.id) ?? []).map((m) => serializeMedia(ctx, m)),
     mentions,
     tags: (loaded.tags.get(row.id) ?? []).map((name) => ({ name, url: tagUrl(ctx, name) })),
-    emojis: [],
+    emojis: statusEmojis(loaded, row, account),
     card: null,
     poll: poll ? serializePoll(poll, viewer, loaded.votes.get(poll.id) ?? []) : null,
     quote: null,

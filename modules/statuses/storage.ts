@@ -191,11 +191,14 @@ export interface StatusContentUpdate {
   language: string | null;
 }
 
-export async function updateStatusContent(db: Db, id: string, update: StatusContentUpdate): Promise<void> {
-  await db`
+/** Applies an edit; returns edited_at, which the history entry of this version shares. */
+export async function updateStatusContent(db: Db, id: string, update: StatusContentUpdate): Promise<Date> {
+  const [row] = await db`
     UPDATE statuses SET text = ${update.text}, content = ${update.content}, spoiler_text = ${update.spoilerText},
            sensitive = ${update.sensitive}, language = ${update.language}, edited_at = now()
-    WHERE id = ${id}`;
+    WHERE id = ${id}
+    RETURNING edited_at`;
+  return row!.edited_at as Date;
 }
 
 // ---------------------------------------------------------------------------

@@ -52,10 +52,10 @@ export interface CachedPage extends CachedFeed {
   page: string[];
 }
 
+/** Newest first. Ids are decimal strings without leading zeros: longer is larger, then compare as text (no BigInt per comparison). */
 function byIdDesc(a: string, b: string): number {
-  const x = BigInt(a);
-  const y = BigInt(b);
-  return x > y ? -1 : x < y ? 1 : 0;
+  if (a.length !== b.length) return b.length - a.length;
+  return a < b ? 1 : a > b ? -1 : 0;
 }
 
 function sortedUnique(ids: Iterable<string>): string[] {

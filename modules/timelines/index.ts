@@ -46,6 +46,15 @@ function publicOptions(params: Params): PublicOptions {
   };
 }
 
+/** Path segments may arrive still percent-encoded; a stray '%' is taken literally rather than failing. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 /** Public timelines are open to anonymous readers (Mastodon's default); a token, if sent, must allow reading. */
 async function optionalViewer(ctx: AppContext, request: Request): Promise<string | null> {
   const auth = await authenticate(ctx, request);
@@ -75,7 +84,7 @@ export const timelinesModule = (ctx: AppContext) =>
     .get("/api/v1/timelines/tag/:hashtag", async ({ request, params: { hashtag }, set }) => {
       const viewerId = await optionalViewer(ctx, request);
       const params = requestParams(request, undefined);
-      const query = { tag: decodeURIComponent(hashtag), any: list(params.any), all: list(params.all), none: list(params.none) };
+      const query = { tag: decodeSegment(hashtag), any: list(params.any), all: list(params.all), none: list(params.none) };
       const filled = await tagTimeline(ctx, viewerId, query, publicOptions(params), readPage(params, STATUS_PAGE));
       const link = pageLink(ctx.config, `/api/v1/timelines/tag/${encodeURIComponent(query.tag)}`, params, filled);
       if (link) set.headers.link = link;

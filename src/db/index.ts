@@ -8,6 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
 import { runMigrations } from "./migrate.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
@@ -49,6 +50,7 @@ async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
   const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
   const path = join(dataDir, "pglite");
   mkdirSync(path, { recursive: true });
+  const release = lockDataDir(path);
   const pglite = await PGlite.create(path);
   // One connection only: PGlite is a single backend session, and the socket
   // server interleaves protocol messages of concurrent connections outside
@@ -71,6 +73,7 @@ async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
       await sql.end({ timeout: 5 });
       await server.stop();
       await pglite.close();
+      release();
     },
   };
 }

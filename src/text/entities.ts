@@ -129,3 +129,11 @@ export function extractHashtags(text: string): string[] {
   }
   return [...seen.values()];
 }
+
+// Mastodon's CustomEmoji::SCAN_RE: `:shortcode:` not glued to letters, digits or other colons.
+const EMOJI_SCAN = /(?<=^|[^\p{L}\p{N}:]):([a-zA-Z0-9_]{2,}):(?=[^\p{L}\p{N}:]|$)/gu;
+
+/** The distinct custom emoji shortcodes used in `text` (without colons). */
+export function extractEmojiShortcodes(text: string): string[] {
+  return [...new Set([...text.matchAll(EMOJI_SCAN)].map((m) => m[1]!))];
+}

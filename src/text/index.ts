@@ -5,6 +5,7 @@
  */
 export { escapeHtml, htmlToText } from "./html.ts";
 export {
+  extractEmojiShortcodes,
   extractEntities,
   extractHashtags,
   extractMentions,

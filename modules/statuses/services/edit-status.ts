@@ -57,7 +57,7 @@ export async function editStatus(ctx: AppContext, accountId: string, statusId: s
 
     const rendered = await renderText(ctx, tx, composed.text);
     const sensitive = (composed.sensitive ?? false) || composed.spoilerText !== "";
-    await updateStatusContent(tx, status.id, {
+    const editedAt = await updateStatusContent(tx, status.id, {
       text: composed.text,
       content: rendered.content,
       spoilerText: composed.spoilerText,
@@ -102,6 +102,7 @@ export async function editStatus(ctx: AppContext, accountId: string, statusId: s
       sensitive,
       pollOptions: poll?.options ?? null,
       mediaIds: media.map((m) => m.id),
+      createdAt: editedAt,
     });
     await emitEvent(tx, "status.updated", accountId, { statusId: status.id });
   });
