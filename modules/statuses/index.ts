@@ -65,7 +65,8 @@ export const statusesModule = (ctx: AppContext) => {
     if (!status) throw notFound();
     return status;
   };
-  const paged = async (
+  /** The Link header of a page, from the rows' pagination ids (so no item is skipped or repeated). */
+  const paged = (
     set: { headers: Record<string, string | number> },
     path: string,
     params: Params,
@@ -85,7 +86,7 @@ export const statusesModule = (ctx: AppContext) => {
     const params = requestParams(request, undefined);
     const rows = await selectStatusActors(ctx.sql, kind, status.id, readPage(params, ACCOUNT_PAGE));
     const accounts = await loadAccounts(ctx.sql, ctx.config, rows.map((r) => r.id));
-    await paged(set, `/api/v1/statuses/${status.id}/${kind}`, params, rows);
+    paged(set, `/api/v1/statuses/${status.id}/${kind}`, params, rows);
     return rows.map((r) => accounts.get(r.id)).filter((a) => a !== undefined);
   };
   const markedList = async (
@@ -102,7 +103,7 @@ export const statusesModule = (ctx: AppContext) => {
       readPage(params, STATUS_PAGE),
       visibleToViewer(ctx.sql, viewer.accountId, "s"),
     );
-    await paged(set, `/api/v1/${table}`, params, rows);
+    paged(set, `/api/v1/${table}`, params, rows);
     return renderStatuses(ctx, rows.map((r) => r.id), viewer);
   };
 
@@ -219,7 +220,7 @@ export const statusesModule = (ctx: AppContext) => {
         const viewer = await optionalViewer(request, "read:statuses");
         const query = requestParams(request, undefined);
         const result = await accountStatuses(ctx, viewer, params.id, query, readPage(query, STATUS_PAGE));
-        await paged(set, `/api/v1/accounts/${params.id}/statuses`, query, result.rows);
+        paged(set, `/api/v1/accounts/${params.id}/statuses`, query, result.rows);
         return result.statuses;
       })
   );

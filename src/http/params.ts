@@ -27,8 +27,12 @@ export function nestParams(entries: Iterable<[string, unknown]>): Params {
         if (!Array.isArray(node)) break;
         if (last) node.push(value);
         else {
-          const child = {};
-          node.push(child);
+          // Rails' rule for `a[][k]=1&a[][j]=2`: keys fill the last hash until one repeats.
+          const nextKey = path[i + 1]!;
+          const tail = node[node.length - 1];
+          const reuse = tail && typeof tail === "object" && !Array.isArray(tail) && !(nextKey in tail);
+          const child = reuse ? tail : {};
+          if (!reuse) node.push(child);
           node = child;
         }
         continue;
