@@ -11,6 +11,7 @@ import { startControlServer } from "./cli/control.ts";
 import { startFederationWorker } from "../federation/index.ts";
 import { startEventWorker } from "./events/worker.ts";
 import { DataDirLockedError } from "./db/data-dir-lock.ts";
+import { startPollCloser } from "../modules/statuses/index.ts";
 
 let config: Config;
 try {
@@ -38,6 +39,7 @@ const control = await startControlServer(ctx);
 const stopFederationWorker = config.inProcessWorkers ? startFederationWorker(ctx) : async () => {};
 // Embedded mode runs the workers here; at scale, `bun run worker` processes run them.
 const eventWorker = config.inProcessWorkers ? startEventWorker(ctx) : null;
+const pollCloser = config.inProcessWorkers ? startPollCloser(ctx) : null;
 
 // Tests and supervisors read this line to learn the bound port (PORT=0 picks a free one).
 console.log(`listening on http://localhost:${server.port} as ${config.publicUrl.origin}`);
@@ -52,6 +54,7 @@ async function shutdown(signal: string) {
   await stopFederationWorker();
   await control.stop();
   await eventWorker?.stop();
+  await pollCloser?.stop();
   await closeContext(ctx);
   process.exit(0);
 }

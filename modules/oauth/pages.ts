@@ -7,18 +7,13 @@
  * state) can never inject markup.
  */
 import { describeScope } from "./scopes.ts";
+import { escapeHtml } from "../../src/text/html.ts";
 
 export class Html {
   constructor(readonly value: string) {}
   toString(): string {
     return this.value;
   }
-}
-
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
 function render(value: unknown): string {
