@@ -17,6 +17,7 @@ import { statusesModule } from "../modules/statuses/index.ts";
 import { relationshipsModule } from "../modules/relationships/index.ts";
 import { timelinesModule } from "../modules/timelines/index.ts";
 import { notificationsModule } from "../modules/notifications/index.ts";
+import { mediaModule } from "../modules/media/index.ts";
 import { logger } from "./log.ts";
 
 const log = logger("http");
@@ -61,7 +62,8 @@ export function createApp(ctx: AppContext) {
     .use(statusesModule(ctx))
     .use(relationshipsModule(ctx))
     .use(timelinesModule(ctx))
-    .use(notificationsModule(ctx));
+    .use(notificationsModule(ctx))
+    .use(mediaModule(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startServer, type TestServer } from "./helpers/server.ts";
 import { api, authorizeWithPassword, randomIp, registerApp, signUp } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
+import { solidPng } from "../modules/instance/images.ts";
 
 let server: TestServer;
 let token: string;
@@ -257,6 +258,25 @@ describe("PATCH /api/v1/accounts/update_credentials", () => {
     expect(cleared.body.display_name).toBe("Alice");
   });
 
+  test("an avatar upload (multipart) becomes the account's avatar, served as a 400×400 image", async () => {
+    const form = new FormData();
+    form.set("avatar", new Blob([solidPng(640, 480, [0xd0, 0x40, 0x20, 0xff])], { type: "image/png" }), "me.png");
+    const response = await api(server, token).patch("/api/v1/accounts/update_credentials", form);
+    expect(response.status).toBe(200);
+    assertEntity("CredentialAccount", response.body);
+    const { avatar, avatar_static } = response.body;
+    expect(avatar).not.toContain("missing.png");
+    expect(avatar_static).toBe(avatar);
+    expect((await api(server).get(`/api/v1/accounts/${accountId}`)).body.avatar).toBe(avatar);
+    const image = await fetch(avatar);
+    expect(image.status).toBe(200);
+    expect(image.headers.get("content-type")).toBe("image/png");
+    const bytes = new Uint8Array(await image.arrayBuffer());
+    // PNG IHDR: width and height are the big-endian words at bytes 16 and 20.
+    const view = new DataView(bytes.buffer);
+    expect([view.getUint32(16), view.getUint32(20)]).toEqual([400, 400]);
+  });
+
   describe("invalid input is refused with 422 and changes nothing", () => {
     const invalid: [string, Record<string, unknown>][] = [
       ["display name over 30 characters", { display_name: "x".repeat(31), locked: true }],
@@ -295,14 +315,14 @@ describe("PATCH /api/v1/accounts/update_credentials", () => {
       expect((await me()).body).toEqual(before);
     });
 
-    test("an avatar upload (not supported yet)", async () => {
+    test("an avatar that is not a readable image", async () => {
       const before = (await me()).body;
       const form = new FormData();
       form.set("display_name", "Changed");
       form.set("avatar", new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], { type: "image/png" }), "a.png");
       const response = await api(server, token).patch("/api/v1/accounts/update_credentials", form);
       expect(response.status).toBe(422);
-      expect(response.body.error).toContain("not supported yet");
+      expect(typeof response.body.error).toBe("string");
       expect((await me()).body).toEqual(before);
     });
   });

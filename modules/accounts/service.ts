@@ -11,6 +11,7 @@ import { emitEvent } from "../../src/events/index.ts";
 import { absoluteUrl, accountUrls } from "../../src/http/urls.ts";
 import { extractMentions, formatPlainText, type MentionLink } from "../../src/text/index.ts";
 import { INSTANCE_LIMITS } from "../instance/limits.ts";
+import { discardProfileImages, setProfileImage, storeProfileImage } from "../media/service.ts";
 import {
   findLocalAccountId,
   mergeUserSettings,
@@ -149,7 +150,7 @@ function fieldEntries(value: unknown): unknown[] | null {
   return null;
 }
 
-function isUpload(value: unknown): boolean {
+function isUpload(value: unknown): value is Blob {
   return value instanceof Blob && value.size > 0;
 }
 
@@ -162,10 +163,6 @@ export interface CredentialsUpdate {
 
 /** Reads and validates every parameter first, so an invalid request changes nothing. */
 export function parseCredentialsUpdate(params: Params): CredentialsUpdate {
-  // Media uploads arrive with the media module; refusing beats silently dropping the picture.
-  if (isUpload(params.avatar) || isUpload(params.header)) {
-    throw new ApiError(422, "Avatar and header uploads are not supported yet");
-  }
   const limits = INSTANCE_LIMITS.accounts;
   const errors: FieldErrors = {};
   const add = (field: string, error: string, description: string) => (errors[field] ??= []).push({ error, description });
@@ -253,7 +250,33 @@ export async function updateCredentials(
   params: Params,
 ): Promise<void> {
   const update = parseCredentialsUpdate(params);
-  await ctx.sql.begin(async (tx) => {
+  // Pictures are processed and stored first (an unusable one is a 422 before anything changes);
+  // the account points at them only if the transaction commits.
+  const images: { kind: "avatar" | "header"; url: string }[] = [];
+  let replaced: (string | null)[];
+  try {
+    for (const kind of ["avatar", "header"] as const) {
+      const file = params[kind];
+      if (isUpload(file)) images.push({ kind, url: await storeProfileImage(ctx, user.accountId, kind, file) });
+    }
+    replaced = await applyCredentialsUpdate(ctx, user, update, images);
+  } catch (error) {
+    await discardProfileImages(ctx, images.map((image) => image.url));
+    throw error;
+  }
+  await discardProfileImages(ctx, replaced);
+}
+
+async function applyCredentialsUpdate(
+  ctx: AppContext,
+  user: { id: string; accountId: string },
+  update: CredentialsUpdate,
+  images: { kind: "avatar" | "header"; url: string }[],
+): Promise<(string | null)[]> {
+  return ctx.sql.begin(async (tx) => {
+    // The pictures these replace, to delete once this commits.
+    const replaced: (string | null)[] = [];
+    for (const image of images) replaced.push(await setProfileImage(tx, user.accountId, image.kind, image.url));
     const profile = { ...update.profile };
     if (profile.note_source !== undefined) profile.note = await renderNote(ctx, tx, profile.note_source);
     if (update.fields) {
@@ -267,6 +290,7 @@ export async function updateCredentials(
     await updateAccountProfile(tx, user.accountId, profile);
     await mergeUserSettings(tx, user.id, update.settings);
     await emitEvent(tx, "account.updated", user.accountId);
+    return replaced;
   });
 }
 
