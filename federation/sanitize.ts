@@ -96,6 +96,13 @@ function allowedLink(href: string | undefined): boolean {
   return scheme !== null && (LINK_PROTOCOLS as readonly string[]).includes(scheme);
 }
 
+/** `translate` survives only as "no" (Mastodon marks mentions and links untranslatable). */
+function withoutTranslate(attribs: Record<string, string>): Record<string, string> {
+  if (attribs.translate === undefined || attribs.translate.trim().toLowerCase() === "no") return attribs;
+  const { translate: _dropped, ...rest } = attribs;
+  return rest;
+}
+
 /** Per call: the state of the <math> elements being flattened. */
 interface MathState {
   /** Open <math> elements (nested ones count too). */
@@ -116,8 +123,8 @@ function options(math: MathState): IOptions {
     allowedTags: [...ELEMENTS, ...MARKERS],
     allowedAttributes: {
       "*": ["lang"],
-      a: ["href", { name: "translate", multiple: false, values: ["no"] }, "rel", "target"],
-      span: [{ name: "translate", multiple: false, values: ["no"] }],
+      a: ["href", "translate", "rel", "target"],
+      span: ["translate"],
       ol: ["start", "reversed"],
       li: ["value"],
     },
@@ -135,8 +142,9 @@ function options(math: MathState): IOptions {
       ...headings,
       a: (tagName, attribs) => {
         if (!allowedLink(attribs.href)) return { tagName: UNWRAP, attribs: {} };
-        return { tagName, attribs: { ...attribs, rel: "nofollow noopener", target: "_blank" } };
+        return { tagName, attribs: { ...withoutTranslate(attribs), rel: "nofollow noopener", target: "_blank" } };
       },
+      span: (tagName, attribs) => ({ tagName, attribs: withoutTranslate(attribs) }),
       annotation: (_tagName, attribs) => {
         if (math.keeping && math.depth > 0 && attribs.encoding === "application/x-tex") {
           return { tagName: math.block ? TEX_BLOCK : TEX_INLINE, attribs: {} };

@@ -77,3 +77,61 @@ test("the raw JSON behind those calls is a valid CredentialAccount", async () =>
   expect(response.status).toBe(200);
   assertEntity("CredentialAccount", await response.json());
 });
+
+/** Polls until `check` returns a value (the event worker delivers asynchronously). */
+async function eventually<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+test("a day in miniature through masto.js: follow, post, home, mention, favourite, reply, context", async () => {
+  const bobSignUp = await signUp(server, { username: "masto_bob" });
+  const bob = createRestAPIClient({ url: server.url, accessToken: bobSignUp.token });
+
+  const relationship = await bob.v1.accounts.$select(accountId).follow();
+  expect(relationship.following).toBe(true);
+
+  const post = await client.v1.statuses.create({ status: "Hello @masto_bob, this is #fedisky", visibility: "public" });
+  expect(post.mentions.map((m) => m.acct)).toEqual(["masto_bob"]);
+  expect(post.tags.map((t) => t.name)).toEqual(["fedisky"]);
+
+  const inHome = await eventually(async () => {
+    const home = await bob.v1.timelines.home.list({ limit: 20 });
+    return home.find((s) => s.id === post.id);
+  }, "the post in bob's home");
+  expect(inHome.account.id).toBe(accountId);
+
+  const mention = await eventually(async () => {
+    const notifications = await bob.v1.notifications.list({ types: ["mention"] });
+    return notifications.find((n) => n.status?.id === post.id);
+  }, "bob's mention notification");
+  expect(mention.account.id).toBe(accountId);
+
+  const favourited = await bob.v1.statuses.$select(post.id).favourite();
+  expect(favourited.favourited).toBe(true);
+  expect(favourited.favouritesCount).toBe(1);
+
+  const favouriteNotification = await eventually(async () => {
+    const notifications = await client.v1.notifications.list({ types: ["favourite"] });
+    return notifications.find((n) => n.status?.id === post.id);
+  }, "alice's favourite notification");
+  expect(favouriteNotification.account.username).toBe("masto_bob");
+
+  const reply = await bob.v1.statuses.create({ status: "@masto_user hello back", inReplyToId: post.id });
+  const context = await client.v1.statuses.$select(post.id).context.fetch();
+  expect(context.ancestors).toEqual([]);
+  expect(context.descendants.map((s) => s.id)).toEqual([reply.id]);
+  const replyContext = await bob.v1.statuses.$select(reply.id).context.fetch();
+  expect(replyContext.ancestors.map((s) => s.id)).toEqual([post.id]);
+
+  const raw = await fetch(`${server.url}/api/v1/statuses/${post.id}`, { headers: { authorization: `Bearer ${accessToken}` } });
+  const status = await raw.json();
+  assertEntity("Status", status);
+  expect(status.replies_count).toBe(1);
+  expect(status.favourites_count).toBe(1);
+});
