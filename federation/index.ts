@@ -19,12 +19,26 @@ import { corsApplies, corsHeaders } from "../src/http/cors.ts";
 import { logger } from "../src/log.ts";
 import { registerActors } from "./actors.ts";
 import { registerCollections } from "./collections.ts";
+import { registerObjectDispatchers } from "./dispatchers.ts";
 import { registerInbox } from "./inbox.ts";
 import { PostgresKvStore } from "./kv.ts";
 import { registerNodeInfo, SOFTWARE_NAME, SOFTWARE_VERSION } from "./nodeinfo.ts";
+import { registerOutboxHandlers } from "./outbox.ts";
 import { PostgresMessageQueue } from "./queue.ts";
 
 const log = logger("federation");
+
+// Local actions become activities wherever events are processed.
+registerOutboxHandlers();
+
+// TEMP(outbox tests): remote handles resolve through search until the real resolver is wired.
+import { setRemoteResolver } from "../modules/search/index.ts";
+import { parseHandle, resolveRemoteAccountOrNull } from "./remote-accounts.ts";
+setRemoteResolver(async (ctx, query) => {
+  if (!parseHandle(query)) return null;
+  const account = await resolveRemoteAccountOrNull(ctx, query);
+  return account ? { type: "accounts", id: account.id } : null;
+});
 
 export interface FederationParts {
   federation: Federation<AppContext>;
@@ -52,6 +66,7 @@ export function federationFor(ctx: AppContext): FederationParts {
     });
     registerActors(federation);
     registerCollections(federation);
+    registerObjectDispatchers(federation);
     registerInbox(federation);
     registerNodeInfo(federation);
     parts = { federation, kv, queue };
@@ -71,10 +86,10 @@ export function federationContext(ctx: AppContext): Context<AppContext> {
  * untouched for Elysia.
  */
 const FEDERATION_PATH =
-  /^\/(?:\.well-known\/webfinger|nodeinfo\/2\.1|actor|inbox|users\/[^/]+(?:\/(?:inbox|outbox|followers|following|collections\/featured))?)$/;
+  /^\/(?:\.well-known\/webfinger|nodeinfo\/2\.1|actor|inbox|users\/[^/]+(?:\/(?:inbox|outbox|followers|following|collections\/(?:featured|tags)|statuses\/\d+(?:\/(?:activity|replies))?))?)$/;
 
-/** `/@alice` asked for as ActivityPub is served the actor, as Mastodon does. */
-const PROFILE_PATH = /^\/@([^/@]+)$/;
+/** `/@alice` and `/@alice/123` asked for as ActivityPub are served the actor and the status, as Mastodon does. */
+const PROFILE_PATH = /^\/@([^/@]+)(?:\/(\d+))?$/;
 
 function wantsActivityJson(request: Request): boolean {
   const accept = request.headers.get("accept") ?? "";
@@ -91,7 +106,9 @@ export function createFederationHandler(ctx: AppContext) {
     let pathname = url.pathname;
     if (request.method === "GET" || request.method === "HEAD") {
       const profile = PROFILE_PATH.exec(pathname);
-      if (profile && wantsActivityJson(request)) pathname = `/users/${profile[1]}`;
+      if (profile && wantsActivityJson(request)) {
+        pathname = profile[2] ? `/users/${profile[1]}/statuses/${profile[2]}` : `/users/${profile[1]}`;
+      }
     }
     if (!FEDERATION_PATH.test(pathname)) return undefined;
 

@@ -132,7 +132,6 @@ function options(math: MathState): IOptions {
     allowedSchemes: [...LINK_PROTOCOLS],
     allowedSchemesAppliedToAttributes: ["href"],
     allowProtocolRelative: false,
-    allowedEmptyAttributes: [],
     parseStyleAttributes: false,
     disallowedTagsMode: "discard",
     nonTextTags: DROPPED_WITH_CONTENT,

@@ -18,6 +18,8 @@ import { relationshipsModule } from "../modules/relationships/index.ts";
 import { timelinesModule } from "../modules/timelines/index.ts";
 import { notificationsModule } from "../modules/notifications/index.ts";
 import { mediaModule } from "../modules/media/index.ts";
+import { trendsModule } from "../modules/trends/index.ts";
+import { searchModule } from "../modules/search/index.ts";
 import { logger } from "./log.ts";
 
 const log = logger("http");
@@ -63,7 +65,9 @@ export function createApp(ctx: AppContext) {
     .use(relationshipsModule(ctx))
     .use(timelinesModule(ctx))
     .use(notificationsModule(ctx))
-    .use(mediaModule(ctx));
+    .use(mediaModule(ctx))
+    .use(trendsModule(ctx))
+    .use(searchModule(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -36,6 +36,10 @@ export interface Config {
   } | null;
   workerId: number;
   workerCount: number;
+  /** How long a worker's shard leases last without a heartbeat (src/workers/leases.ts). */
+  workerLeaseSeconds: number;
+  /** Followers above which an account's posts are merged into homes at read time instead of pushed. */
+  fanoutMergeThreshold: number;
   registrations: RegistrationsMode;
   /** What /api/v1/instance tells clients about the server; contactEmail "" when unset, as Mastodon. */
   instance: { title: string; description: string; contactEmail: string };
@@ -187,6 +191,8 @@ export function loadConfig(env: Env = process.env): Config {
       : null,
     workerId,
     workerCount,
+    workerLeaseSeconds: integer(env, "WORKER_LEASE_SECONDS", 30, 2, 3600),
+    fanoutMergeThreshold: integer(env, "FANOUT_MERGE_THRESHOLD", 1_000_000, 1, 1_000_000_000),
     registrations: oneOf(env, "REGISTRATIONS", ["open", "approval", "closed"] as const, "open"),
     instance: {
       title: nonEmpty(env, "INSTANCE_TITLE") ?? localDomain,

@@ -9,9 +9,10 @@ import { closeContext, openContext } from "./bootstrap.ts";
 import { createApp } from "./app.ts";
 import { startControlServer } from "./cli/control.ts";
 import { startFederationWorker } from "../federation/index.ts";
-import { startEventWorker } from "./events/worker.ts";
+import { enableRemoteNudges, startEventWorker } from "./events/worker.ts";
 import { DataDirLockedError } from "./db/data-dir-lock.ts";
 import { startPollCloser } from "../modules/statuses/index.ts";
+import { flushStatusStream } from "../modules/trends/index.ts";
 
 let config: Config;
 try {
@@ -39,6 +40,8 @@ const control = await startControlServer(ctx);
 const stopFederationWorker = config.inProcessWorkers ? startFederationWorker(ctx) : async () => {};
 // Embedded mode runs the workers here; at scale, `bun run worker` processes run them.
 const eventWorker = config.inProcessWorkers ? startEventWorker(ctx) : null;
+// Fresh events wake worker processes through Redis when it is shared.
+enableRemoteNudges(ctx);
 const pollCloser = config.inProcessWorkers ? startPollCloser(ctx) : null;
 
 // Tests and supervisors read this line to learn the bound port (PORT=0 picks a free one).
@@ -55,6 +58,8 @@ async function shutdown(signal: string) {
   await control.stop();
   await eventWorker?.stop();
   await pollCloser?.stop();
+  // Rows buffered for ClickHouse would otherwise wait for the next start's replay.
+  await flushStatusStream(ctx).catch(() => {});
   await closeContext(ctx);
   process.exit(0);
 }

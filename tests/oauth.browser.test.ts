@@ -27,7 +27,9 @@ beforeAll(async () => {
     hostname: "127.0.0.1",
     port: 0,
     fetch(request) {
-      callbacks.push(new URL(request.url));
+      // Only the redirect counts: the browser may also ask this origin for /favicon.ico.
+      const url = new URL(request.url);
+      if (url.pathname === "/callback") callbacks.push(url);
       return new Response("<!DOCTYPE html><title>Client</title><p id=done>Signed in</p>", {
         headers: { "content-type": "text/html" },
       });

@@ -458,14 +458,15 @@ describe("domain blocks", () => {
     } finally {
       await db.end();
     }
-    expect((await act(bob, remoteId, "follow")).body).toMatchObject({ following: true, followed_by: true });
-    expect((await account(bob.id)).following_count).toBe(1);
-    expect((await account(remoteId)).followers_count).toBe(1);
+    // Following a remote account is a request until its server accepts.
+    expect((await act(bob, remoteId, "follow")).body).toMatchObject({ following: false, requested: true, followed_by: true });
+    expect((await account(bob.id)).following_count).toBe(0);
+    expect((await account(bob.id)).followers_count).toBe(1);
 
     expect((await bob.client.post("/api/v1/domain_blocks", { domain: "remote.example" })).status).toBe(200);
     const rel = await bob.client.get(`/api/v1/accounts/relationships?id[]=${remoteId}`);
     assertEntity("Relationship", rel.body[0]);
-    expect(rel.body[0]).toMatchObject({ domain_blocking: true, following: false, followed_by: false });
+    expect(rel.body[0]).toMatchObject({ domain_blocking: true, following: false, requested: false, followed_by: false });
     for (const id of [bob.id, remoteId]) {
       expect((await account(id)).following_count).toBe(0);
       expect((await account(id)).followers_count).toBe(0);
@@ -473,7 +474,7 @@ describe("domain blocks", () => {
     // No following back while the domain is blocked.
     expect((await act(bob, remoteId, "follow")).status).toBe(403);
     await bob.client.delete("/api/v1/domain_blocks", { domain: "remote.example" });
-    expect((await act(bob, remoteId, "follow")).body).toMatchObject({ following: true, domain_blocking: false });
+    expect((await act(bob, remoteId, "follow")).body).toMatchObject({ requested: true, domain_blocking: false });
   });
 
   test("domain blocks need the blocks scopes", async () => {

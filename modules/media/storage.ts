@@ -130,16 +130,9 @@ export async function replaceProfileImageUrl(
   kind: ProfileImageKind,
   url: string | null,
 ): Promise<string | null> {
-  // The CTE reads the row as it was before this statement's update.
-  const [row] =
-    kind === "avatar"
-      ? await db`
-          WITH old AS (SELECT avatar_url AS url FROM accounts WHERE id = ${accountId} FOR UPDATE)
-          UPDATE accounts SET avatar_url = ${url}, updated_at = now() WHERE id = ${accountId}
-          RETURNING (SELECT url FROM old) AS previous`
-      : await db`
-          WITH old AS (SELECT header_url AS url FROM accounts WHERE id = ${accountId} FOR UPDATE)
-          UPDATE accounts SET header_url = ${url}, updated_at = now() WHERE id = ${accountId}
-          RETURNING (SELECT url FROM old) AS previous`;
+  // Two statements: a CTE reading the old value is evaluated after the update it feeds.
+  const column = kind === "avatar" ? "avatar_url" : "header_url";
+  const [row] = await db`SELECT ${db(column)} AS previous FROM accounts WHERE id = ${accountId} FOR UPDATE`;
+  await db`UPDATE accounts SET ${db(column)} = ${url}, updated_at = now() WHERE id = ${accountId}`;
   return (row?.previous as string | null | undefined) ?? null;
 }

@@ -24,6 +24,7 @@ export { mute } from "./services/mute.ts";
 export { unmute } from "./services/unmute.ts";
 export { authorizeFollowRequest, authorizeAllFollowRequests, acceptRequestsIfUnlocked } from "./services/authorize-follow-request.ts";
 export { rejectFollowRequest } from "./services/reject-follow-request.ts";
+export { acceptOutgoingFollow, rejectOutgoingFollow } from "./services/accept-remote-follow.ts";
 export { blockDomain, unblockDomain, normalizeDomain } from "./services/domain-block.ts";
 export { endorse, unendorse } from "./services/endorse.ts";
 export { setNote } from "./services/note.ts";
@@ -34,16 +35,17 @@ export type { FollowOptions } from "./storage.ts";
  * A page of `accountId`'s followers in follow-id order, after `afterFollowId`
  * (null: from the start). Fanout walks it page by page, passing the last
  * followId back; `localOnly` keeps only local followers (remote ones are
- * reached by federation delivery, not home feeds).
+ * reached by federation delivery, not home feeds); `activeSince` keeps only
+ * local followers whose user was active since then (fanout skips the rest).
  */
 export function followerPage(
   db: Db,
   accountId: string,
   afterFollowId: string | null,
   limit: number,
-  options: { localOnly?: boolean } = {},
+  options: { localOnly?: boolean; activeSince?: Date } = {},
 ): Promise<{ followId: string; accountId: string }[]> {
-  return selectFollowerPage(db, accountId, afterFollowId, limit, options.localOnly ?? false);
+  return selectFollowerPage(db, accountId, afterFollowId, limit, options.localOnly ?? false, options.activeSince ?? null);
 }
 
 /** Whether either account blocks the other, directly or through a block of the other's domain. */

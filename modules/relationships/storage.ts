@@ -166,11 +166,12 @@ export async function insertFollowRequest(
   accountId: string,
   targetId: string,
   options: FollowOptions,
+  uri: string | null = null,
 ): Promise<string | null> {
   const [row] = await tx`
-    INSERT INTO follow_requests (account_id, target_account_id, show_reblogs, notify, languages)
+    INSERT INTO follow_requests (account_id, target_account_id, show_reblogs, notify, languages, uri)
     VALUES (${accountId}, ${targetId}, ${options.reblogs ?? true}, ${options.notify ?? false},
-            ${options.languages ?? null}::text[])
+            ${options.languages ?? null}::text[], ${uri})
     ON CONFLICT (account_id, target_account_id) DO NOTHING
     RETURNING id`;
   return row ? (row.id as string) : null;
@@ -245,9 +246,10 @@ export async function insertBlock(tx: Tx, accountId: string, targetId: string): 
   return rows.length > 0;
 }
 
-export async function deleteBlock(tx: Tx, accountId: string, targetId: string): Promise<boolean> {
-  const rows = await tx`DELETE FROM blocks WHERE account_id = ${accountId} AND target_account_id = ${targetId} RETURNING id`;
-  return rows.length > 0;
+/** Deletes the block; returns it (its uri: the Block activity's id, if one was sent), null when there was none. */
+export async function deleteBlock(tx: Tx, accountId: string, targetId: string): Promise<{ uri: string | null } | null> {
+  const [row] = await tx`DELETE FROM blocks WHERE account_id = ${accountId} AND target_account_id = ${targetId} RETURNING uri`;
+  return row ? { uri: (row.uri as string | null) ?? null } : null;
 }
 
 /**
@@ -465,10 +467,18 @@ export async function selectFollowerPage(
   afterFollowId: string | null,
   limit: number,
   localOnly: boolean,
+  activeSince: Date | null = null,
 ): Promise<{ followId: string; accountId: string }[]> {
+  // Only local accounts have a users row, so the activity join implies localOnly.
   const rows = await db`
     SELECT f.id, f.account_id FROM follows f
-    ${localOnly ? db`JOIN accounts a ON a.id = f.account_id AND a.domain IS NULL` : db``}
+    ${
+      activeSince
+        ? db`JOIN users u ON u.account_id = f.account_id AND u.last_sign_in_at >= ${activeSince}`
+        : localOnly
+          ? db`JOIN accounts a ON a.id = f.account_id AND a.domain IS NULL`
+          : db``
+    }
     WHERE f.target_account_id = ${accountId}
       ${afterFollowId ? db`AND f.id > ${afterFollowId}` : db``}
     ORDER BY f.id

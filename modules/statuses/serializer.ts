@@ -11,6 +11,7 @@ import { absoluteUrl } from "../../src/http/urls.ts";
 import { extractEmojiShortcodes, htmlToText } from "../../src/text/index.ts";
 import { loadAccounts, type Account } from "../accounts/serializer.ts";
 import { serializeCustomEmoji } from "../instance/serializer.ts";
+import { renderMediaAttachments, type MediaAttachment } from "../media/serializer.ts";
 import { visibleStatusIds } from "./visibility.ts";
 import {
   selectEdits,
@@ -28,18 +29,7 @@ export interface Viewer {
   accountId: string;
 }
 
-export interface MediaAttachment {
-  id: string;
-  type: "unknown" | "image" | "gifv" | "video" | "audio";
-  url: string | null;
-  preview_url: string | null;
-  remote_url: string | null;
-  preview_remote_url: string | null;
-  text_url: string | null;
-  meta: Record<string, unknown> | null;
-  description: string | null;
-  blurhash: string | null;
-}
+export type { MediaAttachment };
 
 export interface PollOption {
   title: string;
@@ -147,24 +137,6 @@ export function tagUrl(ctx: AppContext, name: string): string {
 
 // ---------------------------------------------------------------------------
 // Media and polls
-
-const MEDIA_TYPES = new Set(["image", "gifv", "video", "audio"]);
-
-export function serializeMedia(ctx: AppContext, row: MediaRow): MediaAttachment {
-  const url = row.file_key ? ctx.media.publicUrl(row.file_key) : row.remote_url;
-  return {
-    id: row.id,
-    type: (MEDIA_TYPES.has(row.type) ? row.type : "unknown") as MediaAttachment["type"],
-    url,
-    preview_url: url,
-    remote_url: row.file_key ? null : row.remote_url,
-    preview_remote_url: null,
-    text_url: null,
-    meta: row.meta ?? {},
-    description: row.description,
-    blurhash: row.blurhash,
-  };
-}
 
 export function serializePoll(row: PollRow, viewer: Viewer | null, ownVotes: number[]): Poll {
   const expired = row.expires_at !== null && new Date(row.expires_at).getTime() <= Date.now();
@@ -339,7 +311,7 @@ function build(ctx: AppContext, loaded: Loaded, row: StatusWithStats, viewer: Vi
     reblog,
     application: (row.application_id && loaded.applications.get(row.application_id)) || null,
     account,
-    media_attachments: (loaded.media.get(row.id) ?? []).map((m) => serializeMedia(ctx, m)),
+    media_attachments: renderMediaAttachments(ctx, loaded.media.get(row.id) ?? []),
     mentions,
     tags: (loaded.tags.get(row.id) ?? []).map((name) => ({ name, url: tagUrl(ctx, name) })),
     emojis: statusEmojis(loaded, row, account),
@@ -452,10 +424,10 @@ export async function renderHistory(ctx: AppContext, row: StatusRow, poll: PollR
     created_at: iso(edit.created_at)!,
     account,
     poll: edit.poll_options ? { options: edit.poll_options.map((title) => ({ title })) } : null,
-    media_attachments: edit.media_attachment_ids
-      .map((id) => media.get(String(id)))
-      .filter((m): m is MediaRow => m !== undefined)
-      .map((m) => serializeMedia(ctx, m)),
+    media_attachments: renderMediaAttachments(
+      ctx,
+      edit.media_attachment_ids.map((id) => media.get(String(id))).filter((m): m is MediaRow => m !== undefined),
+    ),
     emojis: [],
   }));
 }

@@ -428,9 +428,10 @@ export async function insertFavourite(db: Db, accountId: string, statusId: strin
   return (row?.id as string | undefined) ?? null;
 }
 
-export async function deleteFavourite(db: Db, accountId: string, statusId: string): Promise<boolean> {
-  const rows = await db`DELETE FROM favourites WHERE account_id = ${accountId} AND status_id = ${statusId} RETURNING id`;
-  return rows.length > 0;
+/** Deletes the favourite; returns its id (null when there was none). */
+export async function deleteFavourite(db: Db, accountId: string, statusId: string): Promise<string | null> {
+  const [row] = await db`DELETE FROM favourites WHERE account_id = ${accountId} AND status_id = ${statusId} RETURNING id`;
+  return (row?.id as string | undefined) ?? null;
 }
 
 export async function insertBookmark(db: Db, accountId: string, statusId: string): Promise<void> {

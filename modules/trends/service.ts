@@ -173,9 +173,10 @@ export async function tagHistories(ctx: AppContext, keys: string[], now = new Da
   const counts = new Map<string, { uses: string; accounts: string }>();
   if (keys.length > 0) {
     try {
-      const rows = await query<{ tag: string; day: string; uses: string; accounts: string }>(
+      // The date leaves as text under another name: a `day` alias would shadow the column in WHERE.
+      const rows = await query<{ tag: string; date: string; uses: string; accounts: string }>(
         ctx,
-        `SELECT tag, toString(day) AS day, uniqExactMerge(uses) AS uses, uniqExactMerge(accounts) AS accounts
+        `SELECT tag, toString(day) AS date, uniqExactMerge(uses) AS uses, uniqExactMerge(accounts) AS accounts
          FROM tag_daily
          WHERE tag IN {tags:Array(String)} AND day >= toDate({from:String}) AND day <= toDate({to:String})
          GROUP BY tag, day`,
@@ -185,7 +186,7 @@ export async function tagHistories(ctx: AppContext, keys: string[], now = new Da
           to: new Date(today).toISOString().slice(0, 10),
         },
       );
-      for (const r of rows) counts.set(`${r.tag}\n${Date.parse(`${r.day}T00:00:00Z`)}`, r);
+      for (const r of rows) counts.set(`${r.tag}\n${Date.parse(`${r.date}T00:00:00Z`)}`, r);
     } catch (error) {
       log.warning("Reading tag history failed: {error}", { error });
     }

@@ -11,7 +11,7 @@
  * retried with backoff) instead of failing fanout or notifications.
  * What a hard crash loses from the buffer, `replayStatusEvents` rebuilds
  * from Postgres: each process replays the last REPLAY_MINUTES when it first
- * writes. Rows carry the time of the fact (not of the write), so a replayed
+ * writes (after a longer outage, call it with an earlier `since`). Rows carry the time of the fact (not of the write), so a replayed
  * or retried row is identical to the first and collapses in the
  * ReplacingMergeTree; trend queries count distinct ids anyway.
  */
@@ -245,9 +245,10 @@ function bufferOf(ctx: AppContext, options: { catchUp: boolean }): StreamBuffer 
     buffers.set(ctx.clickhouse, buffer);
     if (options.catchUp) {
       const since = new Date(Date.now() - REPLAY_MINUTES * 60_000);
-      buffer.catchUp = replayStatusEvents(ctx, since).catch((error) => {
-        log.warning("ClickHouse stream catch-up replay failed: {error}", { error });
-      });
+      buffer.catchUp = replayStatusEvents(ctx, since).then(
+        () => {},
+        (error) => log.warning("ClickHouse stream catch-up replay failed: {error}", { error }),
+      );
     }
   }
   return buffer;

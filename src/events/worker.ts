@@ -1,105 +1,333 @@
 /**
- * The event worker: claims events of the shards this worker owns, runs their
- * handlers, and deletes them. `WORKER_ID`/`WORKER_COUNT` decide ownership
- * (shard % WORKER_COUNT === WORKER_ID), so N workers split the load.
+ * The event worker: claims events of the shards this worker holds a lease
+ * on (src/workers/leases.ts), runs their handlers, and deletes them.
  *
- * Claiming takes a lease (locked_until) in a short transaction; handlers run
- * outside it, so a slow handler holds no database lock and a crashed worker's
- * events become claimable again when the lease runs out.
+ * Two lanes, each with its own claimer and runners, so bulk work (the
+ * further chunks of a large account's fanout, reply backfill) has a fixed
+ * concurrency budget and never queues in front of interactive work (a small
+ * account's post is one chunk, handled in lane 0 right away).
+ *
+ * Within a lane, a shard's events run one after another in (run_at, id)
+ * order; different shards run concurrently. Claiming takes an event lease
+ * (locked_until, locked_by) in a short statement; handlers run outside it,
+ * so a slow handler holds no database lock, and a crashed worker's claims
+ * are released when its shards are taken over.
  */
 import type { AppContext } from "../context.ts";
 import { logger } from "../log.ts";
-import { handlersFor, VIRTUAL_SHARDS, type DomainEvent } from "./index.ts";
+import { preciseNow, ShardLeases, ShardTrace } from "../workers/leases.ts";
+import { BULK, handlersFor, INTERACTIVE, type DomainEvent, type EventJob, type Lane, type PendingEvent } from "./index.ts";
+import { shardOf } from "./index.ts";
 
 const log = logger("events");
-const LEASE_SECONDS = 120;
-const BATCH_SIZE = 100;
+const CLAIM_LEASE_SECONDS = 300;
 const IDLE_POLL_MS = 250;
+const WAKE_CHANNEL = "events:wake";
 
-export function ownedShards(workerId: number, workerCount: number): number[] {
-  const shards: number[] = [];
-  for (let shard = 0; shard < VIRTUAL_SHARDS; shard++) if (shard % workerCount === workerId) shards.push(shard);
-  return shards;
+interface LaneConfig {
+  lane: Lane;
+  /** Shards processed at once. */
+  runners: number;
+  /** Events claimed per shard at a time. */
+  perShard: number;
 }
 
-let wake: (() => void) | null = null;
-/** Lets an in-process worker start on fresh events without waiting for its next poll. */
+const LANES: LaneConfig[] = [
+  { lane: INTERACTIVE, runners: 12, perShard: 16 },
+  // Bulk chunks are bounded (~1,000 followers): a few at once keep the
+  // Redis pipeline busy while interactive work keeps most of the process.
+  { lane: BULK, runners: 3, perShard: 1 },
+];
+
+// ---------------------------------------------------------------------------
+// Wake-ups: an in-process nudge, and across processes a coalesced Redis publish
+
+const waiters = new Set<() => void>();
+let remote: AppContext | null = null;
+let publishPending = false;
+
+function wakeLocal(): void {
+  for (const wake of [...waiters]) wake();
+}
+
+/** Lets workers start on fresh events without waiting for their next poll. */
 export function nudgeEventWorker(): void {
-  wake?.();
+  wakeLocal();
+  if (!remote || publishPending) return;
+  // Coalesced: at most one publish per tick however many events committed.
+  publishPending = true;
+  const ctx = remote;
+  setTimeout(() => {
+    publishPending = false;
+    ctx.redis.publish(WAKE_CHANNEL, "1").catch(() => {});
+  }, 2);
 }
 
-async function claimBatch(ctx: AppContext, shards: number[]): Promise<DomainEvent[]> {
+/**
+ * Makes nudges reach worker processes (a shared Redis): called by processes
+ * that emit events while other processes run the workers.
+ */
+export function enableRemoteNudges(ctx: AppContext): void {
+  if (ctx.redis.kind !== "memory") remote = ctx;
+}
+
+function sleepUntilNudged(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      waiters.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    waiters.add(done);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Claiming and handling
+
+async function claim(
+  ctx: AppContext,
+  owner: string,
+  lane: Lane,
+  shards: number[],
+  perShard: number,
+  limit: number,
+): Promise<DomainEvent[]> {
+  // The lease join is the fence: nothing is claimed from a shard this
+  // worker's lease no longer covers, whatever it believes locally.
   const rows = await ctx.sql`
-    WITH claimed AS (
-      SELECT id FROM events
-      WHERE shard = ANY(${shards}::int[]) AND run_at <= now()
-        AND (locked_until IS NULL OR locked_until < now())
-      ORDER BY id
-      LIMIT ${BATCH_SIZE}
-      FOR UPDATE SKIP LOCKED
+    WITH claimable AS (
+      SELECT c.id FROM unnest(${shards}::int[]) AS s(shard)
+      JOIN shard_leases l ON l.shard = s.shard AND l.owner = ${owner} AND l.expires_at > now()
+      CROSS JOIN LATERAL (
+        SELECT id FROM events
+        WHERE shard = s.shard AND lane = ${lane} AND run_at <= now()
+          AND (locked_until IS NULL OR locked_until < now())
+        ORDER BY run_at, id
+        LIMIT ${perShard}
+        FOR UPDATE SKIP LOCKED
+      ) c
+      LIMIT ${limit}
     )
     UPDATE events e
-    SET locked_until = now() + make_interval(secs => ${LEASE_SECONDS}), attempts = e.attempts + 1
-    FROM claimed WHERE e.id = claimed.id
-    RETURNING e.id, e.type, e.account_id, e.payload, e.attempts`;
+    SET locked_until = now() + make_interval(secs => ${CLAIM_LEASE_SECONDS}), locked_by = ${owner},
+        attempts = e.attempts + 1
+    FROM claimable WHERE e.id = claimable.id
+    RETURNING e.id, e.shard, e.type, e.account_id, e.payload, e.attempts, e.run_at`;
   return rows
-    .map((r) => ({ id: r.id, type: r.type, accountId: r.account_id, payload: r.payload, attempts: r.attempts }))
-    .sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    .map((r) => ({
+      id: r.id as string,
+      type: r.type as string,
+      accountId: r.account_id as string,
+      payload: r.payload,
+      attempts: r.attempts as number,
+      shard: r.shard as number,
+      runAt: (r.run_at as Date).getTime(),
+    }))
+    .sort((a, b) => a.runAt - b.runAt || (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+}
+
+function insertPending(ctx: AppContext, tx: AppContext["sql"] | any, pending: PendingEvent): Promise<unknown> {
+  const o = pending.options ?? {};
+  return tx`
+    INSERT INTO events (shard, type, account_id, payload, lane, dedupe_key, run_at)
+    VALUES (${o.shard ?? shardOf(pending.accountId)}, ${pending.type}, ${pending.accountId},
+            ${tx.json(pending.payload as never)}, ${o.lane ?? INTERACTIVE}, ${o.dedupeKey ?? null},
+            coalesce(${o.runAt ?? null}::timestamptz, now()))
+    ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`;
 }
 
 /** Runs one event's handlers; returns whether all succeeded. */
 async function handle(ctx: AppContext, event: DomainEvent): Promise<boolean> {
+  const followUps: PendingEvent[] = [];
+  const job: EventJob = {
+    followUp(type, accountId, payload, options) {
+      followUps.push({ type, accountId, payload, options } as PendingEvent);
+    },
+    async handOff(next, patch) {
+      await ctx.sql.begin(async (tx) => {
+        await insertPending(ctx, tx, next as PendingEvent);
+        await tx`UPDATE events SET payload = payload || ${tx.json(patch as never)} WHERE id = ${event.id}`;
+      });
+      Object.assign(event.payload as object, patch);
+      nudgeEventWorker();
+    },
+  };
   try {
-    for (const handler of handlersFor(event.type)) await handler(ctx, event);
-    await ctx.sql`DELETE FROM events WHERE id = ${event.id}`;
+    for (const handler of handlersFor(event.type)) await handler(ctx, event, job);
+    if (followUps.length === 0) {
+      await ctx.sql`DELETE FROM events WHERE id = ${event.id}`;
+    } else {
+      // Delete first: a follow-up may carry this event's own dedupe key (a job rescheduling itself).
+      await ctx.sql.begin(async (tx) => {
+        await tx`DELETE FROM events WHERE id = ${event.id}`;
+        for (const pending of followUps) await insertPending(ctx, tx, pending);
+      });
+      nudgeEventWorker();
+    }
     return true;
   } catch (error) {
     // Exponential backoff capped at an hour; the event is kept for retries.
     const delay = Math.min(3600, 2 ** Math.min(event.attempts, 12));
     log.warning("Event {type} {id} failed (attempt {attempts}): {error}", { ...event, error });
     await ctx.sql`
-      UPDATE events SET locked_until = NULL, run_at = now() + make_interval(secs => ${delay})
-      WHERE id = ${event.id}`;
+      UPDATE events SET locked_until = NULL, locked_by = NULL, run_at = now() + make_interval(secs => ${delay})
+      WHERE id = ${event.id}`.catch(() => {});
     return false;
   }
 }
 
-/** Processes everything ready now; returns how many events were handled. */
-export async function drainEvents(ctx: AppContext, shards: number[]): Promise<number> {
-  let handled = 0;
-  for (;;) {
-    const batch = await claimBatch(ctx, shards);
-    if (batch.length === 0) return handled;
-    for (const event of batch) if (await handle(ctx, event)) handled++;
+// ---------------------------------------------------------------------------
+// Lanes
+
+class LaneRunner {
+  private queue: { shard: number; events: DomainEvent[] }[] = [];
+  /** Shards claimed or running in this lane: never claimed twice at once, so a shard stays in order. */
+  private active = new Set<number>();
+  private rotation = 0;
+  private readonly waiting: (() => void)[] = [];
+  handled = 0;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly leases: ShardLeases,
+    private readonly trace: ShardTrace,
+    private readonly config: LaneConfig,
+    private readonly running: () => boolean,
+  ) {}
+
+  get runners(): number {
+    return this.config.runners;
+  }
+
+  async claimLoop(): Promise<void> {
+    while (this.running()) {
+      let claimed = 0;
+      try {
+        if (this.queue.length < this.config.runners) claimed = await this.claimSome();
+      } catch (error) {
+        log.error("Claiming events failed: {error}", { error });
+      }
+      if (claimed > 0) continue;
+      await sleepUntilNudged(IDLE_POLL_MS);
+    }
+  }
+
+  private async claimSome(): Promise<number> {
+    const free = this.leases.workable().filter((s) => !this.active.has(s));
+    if (free.length === 0) return 0;
+    // Rotate the starting shard so a long backlog in low shards can't starve high ones.
+    this.rotation = (this.rotation + 7) % free.length;
+    const shards = [...free.slice(this.rotation), ...free.slice(0, this.rotation)];
+    const want = this.config.runners * 2 - this.queue.length;
+    const events = await claim(
+      this.ctx,
+      this.leases.owner,
+      this.config.lane,
+      shards,
+      this.config.perShard,
+      want * this.config.perShard,
+    );
+    if (events.length === 0) return 0;
+    const byShard = new Map<number, DomainEvent[]>();
+    for (const event of events) {
+      const list = byShard.get(event.shard) ?? [];
+      list.push(event);
+      byShard.set(event.shard, list);
+    }
+    for (const [shard, list] of byShard) {
+      this.active.add(shard);
+      this.leases.enter(shard);
+      this.queue.push({ shard, events: list });
+    }
+    for (const wake of this.waiting.splice(0)) wake();
+    return events.length;
+  }
+
+  async runLoop(): Promise<void> {
+    for (;;) {
+      const task = this.queue.shift();
+      if (!task) {
+        if (!this.running()) return;
+        await new Promise<void>((resolve) => {
+          this.waiting.push(resolve);
+          setTimeout(resolve, IDLE_POLL_MS);
+        });
+        continue;
+      }
+      const start = preciseNow();
+      try {
+        for (const event of task.events) {
+          // Lost the lease meanwhile (or stopping): leave the rest claimed
+          // for whoever takes the shard over, which releases our claims.
+          if (!this.leases.workable().includes(task.shard)) break;
+          if (await handle(this.ctx, event)) this.handled++;
+        }
+      } finally {
+        this.trace.record(task.shard, this.config.lane, start, preciseNow(), task.events.length);
+        this.active.delete(task.shard);
+        this.leases.leave(task.shard);
+      }
+      wakeLocal();
+    }
   }
 }
 
-export function startEventWorker(ctx: AppContext): { stop(): Promise<void> } {
-  const shards = ownedShards(ctx.config.workerId, ctx.config.workerCount);
+export interface EventWorker {
+  readonly owner: string;
+  /** Resolves once the first leases are taken and the lanes run. */
+  readonly ready: Promise<void>;
+  /** Shards this worker holds right now. */
+  shards(): number[];
+  handled(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the event worker of this process: shard leases for
+ * WORKER_ID/WORKER_COUNT, then both lanes.
+ */
+export function startEventWorker(ctx: AppContext): EventWorker {
+  const leases = new ShardLeases(ctx, {
+    workerId: ctx.config.workerId,
+    workerCount: ctx.config.workerCount,
+    leaseSeconds: ctx.config.workerLeaseSeconds,
+  });
+  const trace = new ShardTrace(leases.owner);
   let running = true;
-  const loop = (async () => {
-    while (running) {
-      try {
-        const handled = await drainEvents(ctx, shards);
-        if (handled > 0) continue;
-      } catch (error) {
-        log.error("Event worker error: {error}", { error });
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, IDLE_POLL_MS);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
+  const lanes = LANES.map((config) => new LaneRunner(ctx, leases, trace, config, () => running));
+  let loops: Promise<void>[] = [];
+  let unsubscribe: (() => Promise<void>) | null = null;
+
+  const ready = (async () => {
+    // A failed first heartbeat is logged and retried on the next tick; the
+    // lanes idle until shards are held.
+    await leases.start();
+    leases.onChange(wakeLocal);
+    loops = lanes.flatMap((lane) => [lane.claimLoop(), ...Array.from({ length: lane.runners }, () => lane.runLoop())]);
+    // Other processes' events wake us through Redis when it is shared.
+    if (ctx.redis.kind !== "memory") {
+      unsubscribe = await ctx.redis.subscribe(WAKE_CHANNEL, wakeLocal).catch((error) => {
+        log.warning("Cannot subscribe to wake-ups, polling only: {error}", { error });
+        return null;
       });
-      wake = null;
     }
+    log.info("Event worker {owner} started with {count} shards", { owner: leases.owner, count: leases.heldShards().length });
   })();
+
   return {
+    owner: leases.owner,
+    ready,
+    shards: () => leases.heldShards(),
+    handled: () => lanes.reduce((n, lane) => n + lane.handled, 0),
     async stop() {
       running = false;
-      wake?.();
-      await loop;
+      wakeLocal();
+      await ready.catch(() => {});
+      await unsubscribe?.().catch(() => {});
+      await Promise.all(loops);
+      await leases.stop();
     },
   };
 }

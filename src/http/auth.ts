@@ -52,7 +52,8 @@ export async function authenticate(ctx: AppContext, request: Request): Promise<A
   const hash = await sha256Hex(token);
   const [row] = await ctx.sql`
     SELECT t.id, t.scopes, t.application_id, u.id AS user_id, u.account_id, u.role, u.email,
-           u.disabled, u.approved, u.confirmed_at, a.suspended_at
+           u.disabled, u.approved, u.confirmed_at, a.suspended_at,
+           (u.last_sign_in_at IS NULL OR u.last_sign_in_at < now() - interval '1 hour') AS stale_activity
     FROM oauth_access_tokens t
     LEFT JOIN users u ON u.id = t.user_id
     LEFT JOIN accounts a ON a.id = u.account_id
@@ -62,6 +63,10 @@ export async function authenticate(ctx: AppContext, request: Request): Promise<A
   if (row.user_id && (!row.approved || !row.confirmed_at)) {
     throw forbidden("Your login is missing a confirmed e-mail address or is pending approval");
   }
+  // API use counts as activity (fanout reaches only users active within
+  // ACTIVE_DAYS), written at most hourly; modules/timelines/feed-manager.ts
+  // sizes the home feed TTL on this interval.
+  if (row.user_id && row.stale_activity) await ctx.sql`UPDATE users SET last_sign_in_at = now() WHERE id = ${row.user_id}`;
   return {
     tokenId: row.id,
     scopes: row.scopes,

@@ -33,8 +33,9 @@ export function extractUrls(text: string): Extract<TextEntity, { type: "url" }>[
 }
 
 const WORD = "\\p{L}\\p{M}\\p{N}\\p{Pc}";
-// `(?<![=/\w])@`: not inside an e-mail address or a URL path.
-const MENTION_SCAN = new RegExp(`(?<![=/${WORD}])@([a-z0-9_][a-z0-9_.-]*)(?:@([${WORD}][${WORD}.-]*))?`, "giu");
+// `(?<![=/\w])@`: not inside an e-mail address or a URL path. A domain may
+// carry a port (`@bob@host:8080`), as accounts of servers on one are stored.
+const MENTION_SCAN = new RegExp(`(?<![=/${WORD}])@([a-z0-9_][a-z0-9_.-]*)(?:@([${WORD}][${WORD}.-]*(?::\\d{1,5}(?![${WORD}]))?))?`, "giu");
 
 export function extractMentionEntities(text: string): Extract<TextEntity, { type: "mention" }>[] {
   const found: Extract<TextEntity, { type: "mention" }>[] = [];

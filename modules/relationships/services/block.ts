@@ -16,7 +16,7 @@ export async function block(ctx: AppContext, accountId: string, targetId: string
     await lockPair(tx, accountId, targetId);
     const deltas: StatsDelta[] = [];
     await removeFollowInTx(tx, accountId, targetId, deltas);
-    await removeFollowInTx(tx, targetId, accountId, deltas);
+    await removeFollowInTx(tx, targetId, accountId, deltas, accountId);
     await bumpStats(tx, deltas);
     await cancelFollowRequestInTx(tx, accountId, targetId);
     await rejectFollowRequestInTx(tx, accountId, targetId);

@@ -42,7 +42,7 @@ export async function blockDomain(ctx: AppContext, accountId: string, rawDomain:
     const { follows, requests } = await selectFollowsWithDomain(tx, accountId, domain);
     let changed = 0;
     const deltas: StatsDelta[] = [];
-    for (const f of follows) if (await removeFollowInTx(tx, f.accountId, f.targetId, deltas)) changed++;
+    for (const f of follows) if (await removeFollowInTx(tx, f.accountId, f.targetId, deltas, accountId)) changed++;
     await bumpStats(tx, deltas);
     for (const r of requests) {
       const done = r.accountId === accountId

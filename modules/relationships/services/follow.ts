@@ -3,9 +3,14 @@
  * FollowService: a locked target gets a follow request instead; following
  * or requesting again only changes the options the client sent.
  *
- * Remote targets are followed locally like local ones for now (the locked
- * flag honoured); the follow.created / follow.requested event is the seam
- * where federation will send the Follow activity.
+ * A remote target always gets a request, whether locked or not: its server
+ * decides, and the follow exists once its Accept arrives
+ * (acceptOutgoingFollow). federation/outbox.ts sends the Follow on
+ * follow.requested.
+ *
+ * `uri` is the Follow activity's id when the follower is remote (the inbox
+ * calls this for an incoming Follow): kept on the follow or request so the
+ * Accept or Reject can name it.
  */
 import type { AppContext } from "../../../src/context.ts";
 import { emitEvent } from "../../../src/events/index.ts";
@@ -32,6 +37,7 @@ export async function follow(
   sourceId: string,
   target: TargetAccount,
   options: FollowOptions,
+  uri: string | null = null,
 ): Promise<FollowOutcome> {
   if (sourceId === target.id) throw new ApiError(403, "Following your own account is not allowed");
   if (target.suspended) throw notFound();
@@ -48,12 +54,12 @@ export async function follow(
       await updateFollowOptions(tx, "follow_requests", sourceId, target.id, options);
       return "updated";
     }
-    if (target.locked) {
-      const requestId = await insertFollowRequest(tx, sourceId, target.id, options);
+    if (target.locked || target.domain !== null) {
+      const requestId = await insertFollowRequest(tx, sourceId, target.id, options, uri);
       if (requestId) await emitEvent(tx, "follow.requested", sourceId, { targetAccountId: target.id, followRequestId: requestId });
       return "requested";
     }
-    const followId = await insertFollow(tx, sourceId, target.id, options);
+    const followId = await insertFollow(tx, sourceId, target.id, options, uri);
     // The pair lock makes a concurrent duplicate impossible, but ON CONFLICT keeps it a no-op regardless.
     if (!followId) return "updated";
     await bumpStats(tx, [

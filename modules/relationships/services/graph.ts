@@ -13,7 +13,9 @@ import { bumpStats, deleteEndorsement, deleteFollow, deleteFollowRequest, type S
  * The follower's endorsement of the target goes with it (Mastodon removes
  * account pins when a follow is destroyed). The event is the follower's:
  * consumers unmerge the home feed, and federation sends Undo(Follow) or
- * Reject(Follow) depending on which side is remote.
+ * Reject(Follow) depending on which side is remote. `removedBy` names who
+ * ended it when that is not the follower (the target removing a follower
+ * or blocking; a remote Block): federation speaks only for local actors.
  *
  * A caller removing many follows passes `deferStats` and applies the
  * collected deltas with one bumpStats, so counter rows are locked once and
@@ -24,6 +26,7 @@ export async function removeFollowInTx(
   followerId: string,
   targetId: string,
   deferStats?: StatsDelta[],
+  removedBy: string = followerId,
 ): Promise<boolean> {
   const follow = await deleteFollow(tx, followerId, targetId);
   if (!follow) return false;
@@ -34,7 +37,11 @@ export async function removeFollowInTx(
   if (deferStats) deferStats.push(...deltas);
   else await bumpStats(tx, deltas);
   await deleteEndorsement(tx, followerId, targetId);
-  await emitEvent(tx, "follow.removed", followerId, { targetAccountId: targetId });
+  await emitEvent(tx, "follow.removed", followerId, {
+    targetAccountId: targetId,
+    followUri: follow.uri,
+    ...(removedBy !== followerId ? { removedBy } : {}),
+  });
   return true;
 }
 
@@ -42,7 +49,7 @@ export async function removeFollowInTx(
 export async function cancelFollowRequestInTx(tx: Tx, requesterId: string, targetId: string): Promise<boolean> {
   const request = await deleteFollowRequest(tx, requesterId, targetId);
   if (!request) return false;
-  await emitEvent(tx, "follow.removed", requesterId, { targetAccountId: targetId });
+  await emitEvent(tx, "follow.removed", requesterId, { targetAccountId: targetId, followUri: request.uri });
   return true;
 }
 
@@ -50,6 +57,6 @@ export async function cancelFollowRequestInTx(tx: Tx, requesterId: string, targe
 export async function rejectFollowRequestInTx(tx: Tx, targetId: string, requesterId: string): Promise<boolean> {
   const request = await deleteFollowRequest(tx, requesterId, targetId);
   if (!request) return false;
-  await emitEvent(tx, "follow_request.rejected", targetId, { requesterAccountId: requesterId });
+  await emitEvent(tx, "follow_request.rejected", targetId, { requesterAccountId: requesterId, followUri: request.uri });
   return true;
 }

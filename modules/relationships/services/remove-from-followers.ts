@@ -10,7 +10,7 @@ import { removeFollowInTx } from "./graph.ts";
 export async function removeFromFollowers(ctx: AppContext, accountId: string, followerId: string): Promise<boolean> {
   const changed = await ctx.sql.begin(async (tx) => {
     await lockPair(tx, accountId, followerId);
-    return removeFollowInTx(tx, followerId, accountId);
+    return removeFollowInTx(tx, followerId, accountId, undefined, accountId);
   });
   if (changed) nudgeEventWorker();
   return changed;

@@ -8,8 +8,8 @@ export async function unblock(ctx: AppContext, accountId: string, targetId: stri
   const removed = await ctx.sql.begin(async (tx) => {
     await lockPair(tx, accountId, targetId);
     const deleted = await deleteBlock(tx, accountId, targetId);
-    if (deleted) await emitEvent(tx, "block.removed", accountId, { targetAccountId: targetId });
-    return deleted;
+    if (deleted) await emitEvent(tx, "block.removed", accountId, { targetAccountId: targetId, blockUri: deleted.uri });
+    return deleted !== null;
   });
   if (removed) nudgeEventWorker();
 }

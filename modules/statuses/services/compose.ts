@@ -5,13 +5,13 @@
  */
 import type { AppContext } from "../../../src/context.ts";
 import type { Db } from "../../../src/db/index.ts";
-import { ApiError, unprocessable } from "../../../src/http/errors.ts";
+import { unprocessable } from "../../../src/http/errors.ts";
 import { accountUrls } from "../../../src/http/urls.ts";
-import { bool, id, int, list, str, type Params } from "../../../src/http/params.ts";
+import { bool, int, list, str, type Params } from "../../../src/http/params.ts";
 import { extractHashtags, extractMentions, formatPlainText, statusLength } from "../../../src/text/index.ts";
 import { INSTANCE_LIMITS } from "../../instance/limits.ts";
 import { tagUrl } from "../serializer.ts";
-import { findMentionTargets, selectAttachableMedia, type MediaRow, type MentionTarget } from "../storage.ts";
+import { findMentionTargets, type MentionTarget } from "../storage.ts";
 
 const LIMITS = INSTANCE_LIMITS.statuses;
 const POLL_LIMITS = INSTANCE_LIMITS.polls;
@@ -110,23 +110,8 @@ export function readComposedContent(params: Params, fallbackText = ""): Composed
   };
 }
 
-/**
- * The media rows to attach: each must be the author's and not on another
- * status. Until the media module lands no such rows exist for API users,
- * so any id is refused — clearly, rather than silently dropped.
- */
-export async function attachableMedia(db: Db, accountId: string, ids: string[], statusId: string | null): Promise<MediaRow[]> {
-  if (ids.length === 0) return [];
-  const numeric = ids.map((v) => id(v));
-  const rows = numeric.every((v) => v !== undefined)
-    ? await selectAttachableMedia(db, accountId, numeric as string[], statusId)
-    : [];
-  if (rows.length !== ids.length) {
-    throw new ApiError(422, "Media attachments are not supported yet, or these were not found or are attached to another post");
-  }
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return ids.map((v) => byId.get(v)!);
-}
+/** Media to attach are checked by the media module (ownership, not on another status, at most four, no video among images). */
+export { attachableMedia } from "../../media/service.ts";
 
 export interface RenderedText {
   content: string;

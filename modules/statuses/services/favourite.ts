@@ -29,9 +29,10 @@ export async function favourite(ctx: AppContext, accountId: string, rawId: unkno
 export async function unfavourite(ctx: AppContext, accountId: string, rawId: unknown): Promise<string> {
   const status = await visibleTarget(ctx, accountId, rawId, { allowInvisible: true });
   const removed = await ctx.sql.begin(async (tx) => {
-    if (!(await deleteFavourite(tx, accountId, status.id))) return false;
+    const favouriteId = await deleteFavourite(tx, accountId, status.id);
+    if (!favouriteId) return false;
     await bumpStatusCounter(tx, status.id, "favourites_count", -1);
-    await emitEvent(tx, "favourite.removed", accountId, { statusId: status.id });
+    await emitEvent(tx, "favourite.removed", accountId, { statusId: status.id, favouriteId });
     return true;
   });
   if (removed) nudgeEventWorker();

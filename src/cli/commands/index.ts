@@ -11,11 +11,12 @@ import { logger } from "../../log.ts";
 import type { Output } from "../output.ts";
 import { accountCommands } from "./accounts.ts";
 import { dbCommands } from "./db.ts";
+import { shardCommands } from "./shards.ts";
 import { CommandError, type Args, type Command } from "./command.ts";
 
 const log = logger("cli");
 
-export const commands: Command[] = [...accountCommands, ...dbCommands];
+export const commands: Command[] = [...accountCommands, ...dbCommands, ...shardCommands];
 
 export type Resolution =
   | { kind: "help"; text: string }
@@ -65,9 +66,11 @@ export function resolve(argv: string[]): Resolution {
   const wantsHelp = argv.some((a) => a === "--help" || a === "-h");
   const [group, action] = argv;
   if (group === "help" || group === "--help" || group === "-h") return { kind: "help", text: generalHelp() };
-  const inGroup = commands.filter((c) => c.name.startsWith(`${group} `));
+  // A command may be a single word (`shards`): its arguments start right after it.
+  const single = commands.find((c) => c.name === group);
+  const inGroup = single ? [single] : commands.filter((c) => c.name.startsWith(`${group} `));
   if (inGroup.length === 0) return { kind: "usage", message: `Unknown command "${group}".`, text: generalHelp() };
-  const command = inGroup.find((c) => c.name === `${group} ${action}`);
+  const command = single ?? inGroup.find((c) => c.name === `${group} ${action}`);
   if (!command) {
     const text = [`Commands:`, ...inGroup.map((c) => `  ${synopsis(c)}\n      ${c.summary}`)].join("\n");
     if (wantsHelp) return { kind: "help", text };
@@ -76,7 +79,7 @@ export function resolve(argv: string[]): Resolution {
   }
   if (wantsHelp) return { kind: "help", text: commandHelp(command) };
 
-  const rest = argv.slice(2);
+  const rest = argv.slice(single ? 1 : 2);
   const options = Object.fromEntries(
     Object.entries(command.options).map(([name, o]) => [name, o.short ? { type: o.type, short: o.short } : { type: o.type }]),
   );

@@ -12,9 +12,11 @@
 -- Text of a status as a tsvector: each word once verbatim ('simple') and once
 -- stemmed ('english'), like Mastodon's `text` and `text.stemmed` fields, so
 -- "cats" finds "cat" while phrases and exact words still match as typed.
+-- The leading stop word shifts the stemmed half one position further, so a
+-- phrase never matches across the seam (last word, then first word again).
 CREATE OR REPLACE FUNCTION search_text_vector(doc text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT to_tsvector('simple'::regconfig, doc) || to_tsvector('english'::regconfig, doc)
+  SELECT to_tsvector('simple'::regconfig, doc) || to_tsvector('english'::regconfig, 'the ' || doc)
 $$;
 
 -- Served HTML to words: tags and character references become spaces.
