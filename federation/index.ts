@@ -25,15 +25,16 @@ import { PostgresKvStore } from "./kv.ts";
 import { registerNodeInfo, SOFTWARE_NAME, SOFTWARE_VERSION } from "./nodeinfo.ts";
 import { registerOutboxHandlers } from "./outbox.ts";
 import { PostgresMessageQueue } from "./queue.ts";
+import { parseHandle, resolveRemoteAccountOrNull } from "./remote-accounts.ts";
+import { setRemoteResolver } from "../modules/search/index.ts";
 
 const log = logger("federation");
 
 // Local actions become activities wherever events are processed.
 registerOutboxHandlers();
 
-// TEMP(outbox tests): remote handles resolve through search until the real resolver is wired.
-import { setRemoteResolver } from "../modules/search/index.ts";
-import { parseHandle, resolveRemoteAccountOrNull } from "./remote-accounts.ts";
+// Search with resolve=true finds `@user@domain` on other servers. Status and
+// profile URLs are still unresolved (null): they come with remote statuses.
 setRemoteResolver(async (ctx, query) => {
   if (!parseHandle(query)) return null;
   const account = await resolveRemoteAccountOrNull(ctx, query);

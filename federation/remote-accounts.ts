@@ -21,13 +21,15 @@
  * Public keys are not stored: Fedify fetches and caches them (in its KV
  * store) when it verifies a signature, and refetches on key rotation.
  */
+import type { Actor } from "@fedify/fedify/vocab";
 import type { AppContext } from "../src/context.ts";
 import type { Db } from "../src/db/index.ts";
 import { logger } from "../src/log.ts";
-import { selectAccountRows, type AccountRow } from "../modules/accounts/storage.ts";
+import { findLocalAccountId, selectAccountRows, type AccountRow } from "../modules/accounts/storage.ts";
 import { INSTANCE_ACTOR } from "./actors.ts";
 import { federationContext } from "./index.ts";
 import {
+  assertFetchable,
   FetchRefusedError,
   RemoteFetchError,
   fetchPolicy,
@@ -101,10 +103,13 @@ const pending = new Map<string, Promise<AccountRow>>();
  * without any request.
  */
 export function resolveRemoteAccount(ctx: AppContext, uriOrHandle: string, options: ResolveOptions = {}): Promise<AccountRow> {
-  const key = `${options.refresh ? "refresh:" : ""}${uriOrHandle.trim().toLowerCase()}`;
+  const input = uriOrHandle.trim();
+  const handle = parseHandle(input);
+  // Handles compare case-insensitively; URIs do not.
+  const key = `${options.refresh ? "refresh " : ""}${handle ? `${handle.username.toLowerCase()}@${handle.domain}` : input}`;
   let promise = pending.get(key);
   if (!promise) {
-    promise = resolve(ctx, uriOrHandle.trim(), options).finally(() => pending.delete(key));
+    promise = resolve(ctx, input, options).finally(() => pending.delete(key));
     pending.set(key, promise);
   }
   return promise;
@@ -179,6 +184,22 @@ async function resolveUri(ctx: AppContext, uri: string, options: ResolveOptions)
   }
 }
 
+/**
+ * Stores an actor Fedify already fetched and verified (an inbox activity's
+ * `getActor()`), without fetching it again: the stored copy if it is fresh,
+ * else the translated actor under its verified domain.
+ */
+export async function storeActor(ctx: AppContext, actor: Actor, options: ResolveOptions = {}): Promise<AccountRow> {
+  const translated = await translateActor(actor);
+  if (!translated.ok) throw new RemoteAccountError("invalid-actor", `${actor.id?.href ?? "actor"}: ${translated.reason}`);
+  const account = translated.account;
+  if (isLocalUri(ctx, account.uri)) return resolveUri(ctx, account.uri, options);
+  const stored = await findRemoteByUri(ctx.sql, account.uri);
+  if (stored && !options.refresh && isFresh(stored.fetched_at)) return row(ctx, stored.id);
+  const domain = await canonicalDomain(ctx, account, null, options.signal);
+  return row(ctx, await storeRemoteAccount(ctx, { ...account, domain }));
+}
+
 async function staleOrThrow(ctx: AppContext, storedId: string | null, error: unknown, what: string): Promise<AccountRow> {
   const failure = asResolveError(error);
   if (storedId && failure instanceof RemoteAccountError) {
@@ -207,9 +228,9 @@ function isLocalUri(ctx: AppContext, uri: string): boolean {
 }
 
 async function localAccount(ctx: AppContext, username: string): Promise<AccountRow> {
-  const [found] = await ctx.sql`SELECT id FROM accounts WHERE lower(username) = lower(${username}) AND domain IS NULL`;
-  if (!found) throw new RemoteAccountError("not-found", `no local account ${username}`);
-  return row(ctx, found.id as string);
+  const id = await findLocalAccountId(ctx.sql, username);
+  if (!id) throw new RemoteAccountError("not-found", `no local account ${username}`);
+  return row(ctx, id);
 }
 
 async function row(ctx: AppContext, id: string): Promise<AccountRow> {
@@ -292,6 +313,8 @@ function parseJrd(jrd: unknown, url: string): WebFingerResult | null {
 
 /** Fetches the actor document at `uri` and translates it; the document's id must be on the server that served it. */
 export async function fetchActor(ctx: AppContext, uri: string, signal?: AbortSignal): Promise<AccountDraft> {
+  // Refused targets fail before the signing key is loaded (or, on a fresh server, generated).
+  await assertFetchable(uri, fetchPolicy(ctx.config));
   const policy = await signedPolicy(ctx);
   const loader = guardedDocumentLoader(policy);
   const document = await loader(uri, { signal });
@@ -404,14 +427,21 @@ export async function storeRemoteAccount(ctx: AppContext, account: AccountDraft)
     ctx.sql.begin(async (tx) => {
       const byUri = await findRemoteByUri(tx, account.uri);
       const byHandle = await findRemoteByHandle(tx, account.username, account.domain);
+      // movedTo links only to an account we know; resolving it (and checking its alsoKnownAs) is the Move handler's job.
       const movedTo = account.movedToUri ? await findAccountIdByUri(tx, account.movedToUri) : null;
-      const columns = { ...profileColumns(tx, account), moved_to_account_id: movedTo };
+      const columns = {
+        ...profileColumns(tx, account),
+        ...(account.movedToUri === null || movedTo !== null ? { moved_to_account_id: movedTo } : {}),
+      };
       let id: string;
       if (byUri) {
         id = byUri.id;
         const handleFree = !byHandle || byHandle.id === byUri.id;
         const handle = handleFree ? { username: account.username, domain: account.domain } : {};
-        if (!handleFree) log.warn("{uri} claims {username}@{domain}, held by another account; keeping its old handle", { ...account });
+        if (!handleFree) {
+          const { uri, username, domain } = account;
+          log.warn("{uri} claims {username}@{domain}, held by another account; keeping its old handle", { uri, username, domain });
+        }
         await tx`UPDATE accounts SET ${tx({ ...columns, ...handle })}, fetched_at = now(), updated_at = now() WHERE id = ${id}`;
       } else if (byHandle) {
         id = byHandle.id;

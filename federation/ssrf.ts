@@ -19,18 +19,24 @@
  * differently in between (rebinding) is not defended against here.
  */
 import {
+  getUserAgent,
+  kvCache,
   signRequest,
   validatePublicUrl,
   UrlError,
+  type AuthenticatedDocumentLoaderFactory,
   type DocumentLoader,
+  type DocumentLoaderFactory,
   type DocumentLoaderOptions,
+  type KvStore,
   type RemoteDocument,
 } from "@fedify/fedify";
 import type { Config } from "../src/config.ts";
+import { SOFTWARE_NAME, SOFTWARE_VERSION } from "./nodeinfo.ts";
 import { knownContext, tolerantContextLoader } from "./translate/jsonld.ts";
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
-/** Mastodon reads at most 1 MiB of a JSON document (Request::MAX_BODY_SIZE… body_with_limit). */
+/** Mastodon reads at most 1 MiB of a remote JSON document (Request#body_with_limit). */
 export const DEFAULT_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_REDIRECTS = 5;
 
@@ -42,15 +48,13 @@ export interface FetchPolicy {
   userAgent?: string;
 }
 
-/** The policy the configuration asks for, with the default limits. */
+/** The policy the configuration asks for, with the default limits and the User-Agent Fedify's own requests send. */
 export function fetchPolicy(config: Pick<Config, "allowPrivateAddress" | "publicUrl">): FetchPolicy {
   return {
     allowPrivateAddress: config.allowPrivateAddress,
-    userAgent: `${USER_AGENT_PRODUCT} (+${config.publicUrl.origin}/)`,
+    userAgent: getUserAgent({ software: `${SOFTWARE_NAME}/${SOFTWARE_VERSION}`, url: config.publicUrl.origin }),
   };
 }
-
-const USER_AGENT_PRODUCT = "fedisky";
 
 /** The target is not one we may fetch: not http(s), or not a public address. Nothing was sent. */
 export class FetchRefusedError extends Error {
@@ -248,14 +252,22 @@ export function guardedDocumentLoader(options: LoaderOptions): DocumentLoader {
 }
 
 /**
- * Loader factories with the policy's size and time limits, in the shape
- * createFederation's documentLoaderFactory / contextLoaderFactory take.
- * (Fedify refuses those options together with `allowPrivateAddress` or
- * `userAgent`; the policy carries both instead.)
+ * Loaders with the policy's size and time limits, in the shape
+ * createFederation takes (documentLoaderFactory, contextLoaderFactory,
+ * authenticatedDocumentLoaderFactory), cached in the KV store as Fedify's
+ * own are. Fedify refuses these options together with `allowPrivateAddress`
+ * or `userAgent`, so adopting them means dropping those two (the policy
+ * carries both); Fedify's own WebFinger lookups (ctx.lookupWebFinger,
+ * lookupObject of a handle) then refuse private addresses, which
+ * remote-accounts.ts does not use. Signed fetches here use draft-cavage
+ * signatures only, without Fedify's RFC 9421 first knock.
  */
-export function guardedLoaderFactories(policy: FetchPolicy) {
+export function guardedLoaderFactories(policy: FetchPolicy, kv?: KvStore) {
+  const cached = (loader: DocumentLoader, kind: "object" | "context") => (kv ? kvCache({ loader, kv, kind }) : loader);
   return {
-    documentLoaderFactory: () => guardedDocumentLoader(policy),
-    contextLoaderFactory: () => tolerantContextLoader(guardedDocumentLoader(policy)),
+    documentLoaderFactory: (() => cached(guardedDocumentLoader(policy), "object")) satisfies DocumentLoaderFactory,
+    contextLoaderFactory: (() => cached(tolerantContextLoader(guardedDocumentLoader(policy)), "context")) satisfies DocumentLoaderFactory,
+    authenticatedDocumentLoaderFactory: ((identity) =>
+      guardedDocumentLoader({ ...policy, sign: httpSigner(identity) })) satisfies AuthenticatedDocumentLoaderFactory,
   };
 }

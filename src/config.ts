@@ -38,6 +38,8 @@ export interface Config {
   workerCount: number;
   /** How long a worker's shard leases last without a heartbeat (src/workers/leases.ts). */
   workerLeaseSeconds: number;
+  /** Interactive events a `bun run worker` process handles at once (in-process workers handle one, in order). */
+  workerConcurrency: number;
   /** Followers above which an account's posts are merged into homes at read time instead of pushed. */
   fanoutMergeThreshold: number;
   registrations: RegistrationsMode;
@@ -192,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     workerId,
     workerCount,
     workerLeaseSeconds: integer(env, "WORKER_LEASE_SECONDS", 30, 2, 3600),
+    workerConcurrency: integer(env, "WORKER_CONCURRENCY", 12, 1, 256),
     fanoutMergeThreshold: integer(env, "FANOUT_MERGE_THRESHOLD", 1_000_000, 1, 1_000_000_000),
     registrations: oneOf(env, "REGISTRATIONS", ["open", "approval", "closed"] as const, "open"),
     instance: {

@@ -6,7 +6,15 @@
  * signatures against our actors' published keys.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { generateCryptoKeyPair, getDocumentLoader, signRequest, verifyObject, verifyRequest } from "@fedify/fedify";
+import {
+  detachSignature,
+  generateCryptoKeyPair,
+  getDocumentLoader,
+  signRequest,
+  verifyJsonLd,
+  verifyObject,
+  verifyRequest,
+} from "@fedify/fedify";
 import {
   Activity,
   Announce,
@@ -14,6 +22,7 @@ import {
   CollectionPage,
   Create,
   CryptographicKey,
+  Document,
   Endpoints,
   Hashtag,
   Mention,
@@ -23,6 +32,7 @@ import {
   Person,
   Question,
 } from "@fedify/fedify/vocab";
+import sharp from "sharp";
 import { api, signUp } from "./helpers/client.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
 
@@ -41,6 +51,17 @@ async function getJson(url: string): Promise<any> {
   if (response.status !== 200) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
   expect(response.headers.get("content-type")).toContain(AP);
   return response.json();
+}
+
+/**
+ * An activity's Linked Data signature (RSA, as Mastodon checks) and its
+ * FEP-8b32 proof (Ed25519), which covers the document without the former.
+ */
+async function expectSignedJson(json: any) {
+  expect(json.signature?.type).toBe("RsaSignature2017");
+  expect(await verifyJsonLd(json, { documentLoader, contextLoader: documentLoader })).toBe(true);
+  expect(json.proof?.cryptosuite).toBe("eddsa-jcs-2022");
+  expect(await verifyObject(Activity, detachSignature(json), { documentLoader, contextLoader: documentLoader })).not.toBeNull();
 }
 
 const hrefs = (urls: (URL | null)[]) => urls.map((u) => u?.href);
@@ -69,7 +90,10 @@ interface FakeActor {
 interface FakeRemote {
   origin: string;
   host: string;
+  /** Deliveries accepted (signature verified). */
   received: Received[];
+  /** Deliveries refused for being signed with RFC 9421, which this server (like older Mastodon) doesn't read. */
+  refusedRfc9421: number;
   actors: Record<string, FakeActor>;
   /** Resolves once an activity matching `match` has arrived (polling the recorded list). */
   waitFor(match: (r: Received) => boolean, timeoutMs?: number): Promise<Received>;
@@ -78,10 +102,13 @@ interface FakeRemote {
 
 /**
  * Actors: `zoe` has a shared inbox (/inbox), as Mastodon's do; `yuri` has
- * only his own inbox, as GoToSocial's.
+ * only his own inbox, as GoToSocial's. Inboxes read draft-cavage HTTP
+ * signatures only and answer 401 to RFC 9421 ones, so senders must
+ * double-knock.
  */
 async function startFakeRemote(): Promise<FakeRemote> {
   const received: Received[] = [];
+  let refusedRfc9421 = 0;
   const keys: Record<string, CryptoKeyPair> = {};
   for (const name of ["zoe", "yuri"]) keys[name] = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
   let origin = "";
@@ -108,10 +135,15 @@ async function startFakeRemote(): Promise<FakeRemote> {
       }
       if (request.method === "POST" && (url.pathname === "/inbox" || /^\/users\/[a-z]+\/inbox$/.test(url.pathname))) {
         const spec = request.headers.has("signature-input") ? "rfc9421" : "draft-cavage";
+        if (spec === "rfc9421") {
+          refusedRfc9421++;
+          return new Response("unsupported signature", { status: 401 });
+        }
         const key = await verifyRequest(request.clone(), { documentLoader, contextLoader: documentLoader });
+        if (!key) return new Response("bad signature", { status: 401 });
         const json = await request.json();
-        received.push({ path: url.pathname, json, signer: key?.ownerId?.href ?? null, spec });
-        return new Response(null, { status: key ? 202 : 401 });
+        received.push({ path: url.pathname, json, signer: key.ownerId?.href ?? null, spec });
+        return new Response(null, { status: 202 });
       }
       return new Response("not found", { status: 404 });
     },
@@ -138,6 +170,9 @@ async function startFakeRemote(): Promise<FakeRemote> {
     origin,
     host: new URL(origin).host,
     received,
+    get refusedRfc9421() {
+      return refusedRfc9421;
+    },
     actors,
     async waitFor(match, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
@@ -282,6 +317,25 @@ describe("statuses as ActivityPub objects", () => {
     expect(hrefs(announce.ccIds)).toEqual([alice.uri, `${bob.uri}/followers`]);
     expect((await getAp(`${origin}/users/bob/statuses/${reblog.id}`)).status).toBe(404);
     await api(server, bob.token).post(`/api/v1/statuses/${publicStatus.id}/unreblog`);
+  });
+
+  test("attachments are Documents with their media type, URL, description and size", async () => {
+    const image = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 10, g: 20, b: 30 } } }).png().toBuffer();
+    const form = new FormData();
+    form.append("file", new File([new Uint8Array(image)], "pic.png", { type: "image/png" }));
+    form.append("description", "a dark rectangle");
+    const media = await api(server, alice.token).post("/api/v2/media", form);
+    expect(media.status).toBe(200);
+    const status = await post(alice.token, { status: "look", media_ids: [media.body.id], sensitive: true });
+    const note = await Note.fromJsonLd(await getJson(status.uri), { documentLoader, contextLoader: documentLoader });
+    const [document] = await Array.fromAsync(note.getAttachments({ documentLoader, contextLoader: documentLoader }));
+    expect(document).toBeInstanceOf(Document);
+    const doc = document as Document;
+    expect(doc.mediaType).toBe("image/png");
+    expect(doc.url?.toString()).toBe(media.body.url);
+    expect(doc.name?.toString()).toBe("a dark rectangle");
+    expect([doc.width, doc.height]).toEqual([40, 30]);
+    expect(note.sensitive).toBe(true);
   });
 
   test("a deleted status is gone", async () => {
@@ -443,13 +497,14 @@ describe("delivery to another server", () => {
     // One-to-one activities go to the actor's own inbox.
     expect(follow.path).toBe("/users/zoe/inbox");
     expect(follow.signer).toBe(erin.uri);
+    // RFC 9421 first; refused, the same delivery again with draft-cavage (Fedify's double-knock).
+    expect(remote.refusedRfc9421).toBeGreaterThanOrEqual(1);
+    expect(follow.spec).toBe("draft-cavage");
     expect(follow.json.actor).toBe(erin.uri);
     expect(follow.json.object).toBe(zoe.uri);
     expect(follow.json.id).toStartWith(`${erin.uri}#follows/`);
     // Also signed with a Linked Data signature and an FEP-8b32 proof (Ed25519).
-    expect(follow.json.signature).toBeDefined();
-    console.log(JSON.stringify(follow.json, null, 1));
-    expect(await verifyObject(Activity, follow.json, { documentLoader, contextLoader: documentLoader })).not.toBeNull();
+    await expectSignedJson(follow.json);
 
     await Bun.sleep(500);
     const rel = await api(server, erin.token).get(`/api/v1/accounts/relationships?id[]=${zoe.id}`);
@@ -476,7 +531,7 @@ describe("delivery to another server", () => {
     expect(hrefs(note.ccIds)).toEqual([`${erin.uri}/followers`, zoe.uri]);
     const tags = await Array.fromAsync(note.getTags({ documentLoader, contextLoader: documentLoader }));
     expect(tags.some((t) => t instanceof Mention && t.href?.href === zoe.uri)).toBe(true);
-    expect(await verifyObject(Create, create.json, { documentLoader, contextLoader: documentLoader })).not.toBeNull();
+    await expectSignedJson(create.json);
 
     // Edits and deletes follow the same way, in order.
     await api(server, erin.token).put(`/api/v1/statuses/${status.id}`, { status: `Hi again @${zoe.handle}` });

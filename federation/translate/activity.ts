@@ -34,7 +34,7 @@ import {
   isActor,
   type Object as APObject,
 } from "@fedify/fedify/vocab";
-import { cleanPlainText, htmlToPlainText } from "../sanitize.ts";
+import { cleanPlainText } from "../sanitize.ts";
 import { translateActor, type AccountDraft } from "./actor.ts";
 import {
   embedded,
@@ -108,7 +108,17 @@ function unsupported(activity: Activity, reason: string, actor?: string | null):
   };
 }
 
+/** The command an activity asks for. Never throws: anything it cannot understand is `unsupported`, with the reason. */
 export async function classifyActivity(activity: Activity, options: ClassifyOptions = {}): Promise<ActivityCommand> {
+  try {
+    return await classify(activity, options);
+  } catch (error) {
+    // A shape no one foresaw must not take the inbox down with it.
+    return unsupported(activity, `translation failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function classify(activity: Activity, options: ClassifyOptions): Promise<ActivityCommand> {
   const json = options.json ?? (await rawJson(activity));
   const actor = httpUrl(activity.actorId);
   if (!actor) return unsupported(activity, "no actor");
@@ -293,7 +303,7 @@ async function move({ activity, base, objectId }: Context): Promise<ActivityComm
 async function report({ activity, base }: Context): Promise<ActivityCommand> {
   const objects = [...new Set(activity.objectIds.map((o) => httpUrl(o)).filter((o): o is string => o !== null))];
   if (objects.length === 0) return unsupported(activity, "Flag without objects");
-  // Mastodon puts the comment in content, Lemmy in summary.
-  const comment = cleanPlainText(htmlToPlainText(str(activity.content) ?? str(activity.summary)), 5000);
+  // Plain text, in content (Mastodon, GoToSocial) or summary (Lemmy).
+  const comment = cleanPlainText(str(activity.content) ?? str(activity.summary), 5000);
   return { ...base, kind: "report", objects, comment };
 }

@@ -161,9 +161,17 @@ export function individualAddressees(addresses: readonly string[], input: Addres
   return [...new Set(addresses.filter((a) => !isPublicAddress(a) && !isFollowersCollection(a, input)))];
 }
 
-/** to/cc/bto/bcc from Fedify's parsed ids plus the raw JSON (for the bare "Public" Fedify resolves as a relative URL). */
+/**
+ * to/cc/bto/bcc as sent: from the raw JSON when it has them, because Fedify
+ * resolves a bare "Public" against the base URL as if it were a relative
+ * link; from Fedify's parsed ids otherwise.
+ */
 export function addressing(object: APObject, json: Json | undefined) {
-  const merge = (ids: URL[], key: string) => [...new Set([...ids.map((u) => u.href), ...rawAddresses(json, key)])];
+  const merge = (ids: URL[], key: string) => {
+    if (json?.[key] === undefined) return [...new Set(ids.map((u) => u.href))];
+    const values = rawAddresses(json, key).map((v) => (isPublicAddress(v) ? v : httpUrl(v)));
+    return [...new Set(values.filter((v): v is string => v !== null))];
+  };
   return {
     to: merge(object.toIds, "to"),
     cc: merge(object.ccIds, "cc"),
@@ -191,7 +199,8 @@ export async function translateStatus(object: APObject, options: StatusOptions =
   const addressingInput = { to: address.to, cc: address.cc, followersUrl: options.followersUrl, authorUri };
   const { text: content, language } = contentAndLanguage(object, json);
   const mentions = await mentionTags(object, json, options);
-  const summary = cleanPlainText(htmlToPlainText(str(object.summary)), SPOILER_LIMIT);
+  // `summary` is plain text for a post (Mastodon stores it as the content warning as is) and HTML for an article.
+  const summary = str(object.summary);
 
   return {
     ok: true,
@@ -202,11 +211,11 @@ export async function translateStatus(object: APObject, options: StatusOptions =
       objectType: typeName(object),
       converted,
       content: converted
-        ? convertedContent(cleanPlainText(str(object.name), 1000), summary, url ?? uri)
+        ? convertedContent(cleanPlainText(str(object.name), 1000), cleanPlainText(htmlToPlainText(summary), SPOILER_LIMIT), url ?? uri)
         : sanitizeHtml(content.length > CONTENT_LIMIT ? content.slice(0, CONTENT_LIMIT) : content),
-      spoilerText: converted ? "" : summary,
+      spoilerText: converted ? "" : cleanPlainText(summary, SPOILER_LIMIT),
       // A content warning hides the post, media included (Mastodon's Status#set_sensitive).
-      sensitive: (object.sensitive ?? false) || (!converted && summary !== ""),
+      sensitive: (object.sensitive ?? false) || (!converted && cleanPlainText(summary, 1) !== ""),
       language,
       visibility: visibilityFromAddressing(addressingInput),
       inReplyToUri: httpUrl(object.replyTargetId),

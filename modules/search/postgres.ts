@@ -94,6 +94,9 @@ export function accountTsquery(q: string): string | null {
   return words.length === 0 ? null : words.map((w) => `'${w}':*`).join(" & ");
 }
 
+/** How many matching accounts are ranked at most (see searchAccounts). */
+const RANK_CANDIDATES = 2000;
+
 export class PostgresSearchIndex implements SearchIndex {
   readonly kind = "postgres" as const;
   readonly maintainedByEvents = false;
@@ -130,12 +133,19 @@ export class PostgresSearchIndex implements SearchIndex {
     const followed = viewer
       ? db`EXISTS (SELECT 1 FROM follows f WHERE f.account_id = ${viewer} AND f.target_account_id = a.id)`
       : db`FALSE`;
+    // Ranking needs every match's vector. A one- or two-letter prefix matches most of the
+    // table, so then only the first RANK_CANDIDATES matches are ranked (a scan that stops
+    // early); longer queries rank every match, found through the GIN index.
+    const broad = accountQueryWords(request.q).join("").length < 3;
+    const candidates = broad
+      ? db`(SELECT account_id, vector FROM account_search_documents
+            WHERE vector @@ to_tsquery('simple', ${tsquery}) LIMIT ${RANK_CANDIDATES})`
+      : db`(SELECT account_id, vector FROM account_search_documents WHERE vector @@ to_tsquery('simple', ${tsquery}))`;
     const rows = await db`
-      SELECT a.id FROM account_search_documents d
+      SELECT a.id FROM ${candidates} d
       JOIN accounts a ON a.id = d.account_id
       LEFT JOIN account_stats st ON st.account_id = a.id
-      WHERE d.vector @@ to_tsquery('simple', ${tsquery})
-        AND a.moved_to_account_id IS NULL
+      WHERE a.moved_to_account_id IS NULL
         AND ${accountShownTo(db, viewer, "a")}
         ${request.following && viewer ? db`AND ${followed}` : db``}
       ORDER BY ts_rank_cd(d.vector, to_tsquery('simple', ${tsquery}), 32)

@@ -11,7 +11,8 @@ import { renderStatuses, type Status } from "../statuses/serializer.ts";
 import { searchIndexFor } from "./backend.ts";
 import { hashtagPrefix, hasTextClauses, parseHandle, parseSearchQuery, SearchSyntaxError } from "./query.ts";
 import { isUrlQuery, resolveRemote, resolveUrl, type ResolvedResource } from "./resolve.ts";
-import { renderTags, serializeSearch, type Search, type Tag } from "./serializer.ts";
+import { renderTags, type Tag } from "../trends/serializer.ts";
+import { serializeSearch, type Search } from "./serializer.ts";
 import { findableStatusIds, findAccountByHandle, isFollowing, searchTags, shownAccountIds } from "./storage.ts";
 
 export interface Viewer {
@@ -157,7 +158,7 @@ async function findTags(ctx: AppContext, viewer: Viewer | null, q: string, optio
     limit: options.limit,
     offset: options.offset,
   });
-  return renderTags(ctx, rows, viewer);
+  return renderTags(ctx, rows, viewer?.accountId ?? null);
 }
 
 // ---------------------------------------------------------------------------

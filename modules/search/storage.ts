@@ -131,6 +131,8 @@ export interface TagRow {
   id: string;
   name: string;
   display_name: string;
+  /** lower(name), the key the trends module counts histories by. */
+  key: string;
 }
 
 /** `LIKE` treats % and _ as wildcards; hashtags contain _ all the time. */
@@ -150,52 +152,9 @@ export async function searchTags(
   options: { exactOnly: boolean; limit: number; offset: number },
 ): Promise<TagRow[]> {
   const rows = options.exactOnly
-    ? await db`SELECT id, name, display_name FROM tags WHERE lower(name) = ${prefix} LIMIT ${options.limit} OFFSET ${options.offset}`
+    ? await db`SELECT id, name, display_name, lower(name) AS key FROM tags WHERE lower(name) = ${prefix} LIMIT ${options.limit} OFFSET ${options.offset}`
     : await db`
-        SELECT id, name, display_name FROM tags WHERE lower(name) LIKE ${likePrefix(prefix)}
+        SELECT id, name, display_name, lower(name) AS key FROM tags WHERE lower(name) LIKE ${likePrefix(prefix)}
         ORDER BY length(name), lower(name) LIMIT ${options.limit} OFFSET ${options.offset}`;
   return rows as unknown as TagRow[];
-}
-
-export interface TagDayRow {
-  tag_id: string;
-  /** Unix seconds of the UTC midnight. */
-  day: string;
-  uses: string;
-  accounts: string;
-}
-
-/**
- * Daily uses over the last `days` days (public and unlisted, live statuses),
- * read through the (tag_id, status_id) primary key from the first id of the
- * period on — a bounded range scan per tag.
- */
-export async function tagHistoryRows(db: Db, tagIds: string[], since: Date): Promise<TagDayRow[]> {
-  if (tagIds.length === 0) return [];
-  const rows = await db`
-    SELECT st.tag_id,
-           extract(epoch FROM date_trunc('day', s.created_at AT TIME ZONE 'UTC'))::bigint::text AS day,
-           count(*)::text AS uses,
-           count(DISTINCT s.account_id)::text AS accounts
-    FROM statuses_tags st JOIN statuses s ON s.id = st.status_id
-    WHERE st.tag_id = ANY(${tagIds}::bigint[]) AND st.status_id >= ${idAtTime(since)}
-      AND s.deleted_at IS NULL AND s.visibility IN ('public', 'unlisted') AND s.reblog_of_id IS NULL
-    GROUP BY 1, 2`;
-  return rows as unknown as TagDayRow[];
-}
-
-export async function viewerTagState(
-  db: Db,
-  viewerId: string,
-  tagIds: string[],
-): Promise<{ following: Set<string>; featuring: Set<string> }> {
-  if (tagIds.length === 0) return { following: new Set(), featuring: new Set() };
-  const [follows, features] = await Promise.all([
-    db`SELECT tag_id FROM tag_follows WHERE account_id = ${viewerId} AND tag_id = ANY(${tagIds}::bigint[])`,
-    db`SELECT tag_id FROM featured_tags WHERE account_id = ${viewerId} AND tag_id = ANY(${tagIds}::bigint[])`,
-  ]);
-  return {
-    following: new Set(follows.map((r) => r.tag_id as string)),
-    featuring: new Set(features.map((r) => r.tag_id as string)),
-  };
 }

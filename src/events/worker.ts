@@ -30,14 +30,24 @@ interface LaneConfig {
   runners: number;
   /** Events claimed per shard at a time. */
   perShard: number;
+  /**
+   * One event at a time in global (run_at, id) order across all held
+   * shards, as a single-node server expects (and its tests: whatever was
+   * emitted before an event has been handled when it is).
+   */
+  ordered: boolean;
 }
 
-const LANES: LaneConfig[] = [
-  { lane: INTERACTIVE, runners: 12, perShard: 16 },
-  // Bulk chunks are bounded (~1,000 followers): a few at once keep the
-  // Redis pipeline busy while interactive work keeps most of the process.
-  { lane: BULK, runners: 3, perShard: 1 },
-];
+function lanes(interactiveRunners: number): LaneConfig[] {
+  return [
+    interactiveRunners <= 1
+      ? { lane: INTERACTIVE, runners: 1, perShard: 64, ordered: true }
+      : { lane: INTERACTIVE, runners: interactiveRunners, perShard: 16, ordered: false },
+    // Bulk chunks are bounded (~1,000 followers): a few at once keep the
+    // Redis pipeline busy while interactive work keeps most of the process.
+    { lane: BULK, runners: Math.max(2, Math.ceil(interactiveRunners / 4)), perShard: 1, ordered: false },
+  ];
+}
 
 // ---------------------------------------------------------------------------
 // Wake-ups: an in-process nudge, and across processes a coalesced Redis publish
@@ -86,6 +96,40 @@ function sleepUntilNudged(ms: number): Promise<void> {
 // ---------------------------------------------------------------------------
 // Claiming and handling
 
+/** The oldest ready events of the held shards, globally ordered (the ordered lane). */
+async function claimOrdered(ctx: AppContext, owner: string, lane: Lane, shards: number[], limit: number): Promise<DomainEvent[]> {
+  const rows = await ctx.sql`
+    WITH claimable AS (
+      SELECT e.id FROM events e
+      JOIN shard_leases l ON l.shard = e.shard AND l.owner = ${owner} AND l.expires_at > now()
+      WHERE e.shard = ANY(${shards}::int[]) AND e.lane = ${lane} AND e.run_at <= now()
+        AND (e.locked_until IS NULL OR e.locked_until < now())
+      ORDER BY e.run_at, e.id
+      LIMIT ${limit}
+      FOR UPDATE OF e SKIP LOCKED
+    )
+    UPDATE events e
+    SET locked_until = now() + make_interval(secs => ${CLAIM_LEASE_SECONDS}), locked_by = ${owner},
+        attempts = e.attempts + 1
+    FROM claimable WHERE e.id = claimable.id
+    RETURNING e.id, e.shard, e.type, e.account_id, e.payload, e.attempts, e.run_at`;
+  return toEvents(rows);
+}
+
+function toEvents(rows: readonly Record<string, any>[]): DomainEvent[] {
+  return rows
+    .map((r) => ({
+      id: r.id as string,
+      type: r.type as string,
+      accountId: r.account_id as string,
+      payload: r.payload,
+      attempts: r.attempts as number,
+      shard: r.shard as number,
+      runAt: (r.run_at as Date).getTime(),
+    }))
+    .sort((a, b) => a.runAt - b.runAt || (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+}
+
 async function claim(
   ctx: AppContext,
   owner: string,
@@ -115,17 +159,7 @@ async function claim(
         attempts = e.attempts + 1
     FROM claimable WHERE e.id = claimable.id
     RETURNING e.id, e.shard, e.type, e.account_id, e.payload, e.attempts, e.run_at`;
-  return rows
-    .map((r) => ({
-      id: r.id as string,
-      type: r.type as string,
-      accountId: r.account_id as string,
-      payload: r.payload,
-      attempts: r.attempts as number,
-      shard: r.shard as number,
-      runAt: (r.run_at as Date).getTime(),
-    }))
-    .sort((a, b) => a.runAt - b.runAt || (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+  return toEvents(rows);
 }
 
 function insertPending(ctx: AppContext, tx: AppContext["sql"] | any, pending: PendingEvent): Promise<unknown> {
@@ -184,7 +218,8 @@ async function handle(ctx: AppContext, event: DomainEvent): Promise<boolean> {
 class LaneRunner {
   private queue: { shard: number; events: DomainEvent[] }[] = [];
   /** Shards claimed or running in this lane: never claimed twice at once, so a shard stays in order. */
-  private active = new Set<number>();
+  private active = new Map<number, number>();
+  private busy = 0;
   private rotation = 0;
   private readonly waiting: (() => void)[] = [];
   handled = 0;
@@ -215,6 +250,15 @@ class LaneRunner {
   }
 
   private async claimSome(): Promise<number> {
+    if (this.config.ordered) {
+      // Strictly one batch after another, so global order holds.
+      if (this.queue.length > 0 || this.busy > 0) return 0;
+      const held = this.leases.workable();
+      if (held.length === 0) return 0;
+      const events = await claimOrdered(this.ctx, this.leases.owner, this.config.lane, held, this.config.perShard);
+      for (const event of events) this.enqueue(event.shard, [event]);
+      return events.length;
+    }
     const free = this.leases.workable().filter((s) => !this.active.has(s));
     if (free.length === 0) return 0;
     // Rotate the starting shard so a long backlog in low shards can't starve high ones.
@@ -236,13 +280,15 @@ class LaneRunner {
       list.push(event);
       byShard.set(event.shard, list);
     }
-    for (const [shard, list] of byShard) {
-      this.active.add(shard);
-      this.leases.enter(shard);
-      this.queue.push({ shard, events: list });
-    }
-    for (const wake of this.waiting.splice(0)) wake();
+    for (const [shard, list] of byShard) this.enqueue(shard, list);
     return events.length;
+  }
+
+  private enqueue(shard: number, events: DomainEvent[]): void {
+    this.active.set(shard, (this.active.get(shard) ?? 0) + 1);
+    this.leases.enter(shard);
+    this.queue.push({ shard, events });
+    for (const wake of this.waiting.splice(0)) wake();
   }
 
   async runLoop(): Promise<void> {
@@ -257,6 +303,7 @@ class LaneRunner {
         continue;
       }
       const start = preciseNow();
+      this.busy++;
       try {
         for (const event of task.events) {
           // Lost the lease meanwhile (or stopping): leave the rest claimed
@@ -265,8 +312,11 @@ class LaneRunner {
           if (await handle(this.ctx, event)) this.handled++;
         }
       } finally {
+        this.busy--;
         this.trace.record(task.shard, this.config.lane, start, preciseNow(), task.events.length);
-        this.active.delete(task.shard);
+        const left = (this.active.get(task.shard) ?? 1) - 1;
+        if (left > 0) this.active.set(task.shard, left);
+        else this.active.delete(task.shard);
         this.leases.leave(task.shard);
       }
       wakeLocal();
@@ -288,7 +338,16 @@ export interface EventWorker {
  * Starts the event worker of this process: shard leases for
  * WORKER_ID/WORKER_COUNT, then both lanes.
  */
-export function startEventWorker(ctx: AppContext): EventWorker {
+export interface EventWorkerOptions {
+  /**
+   * Interactive events handled at once (different shards). 1, the default,
+   * handles them one at a time in global order — right for a single-node
+   * server; dedicated worker processes (src/workers/main.ts) run several.
+   */
+  concurrency?: number;
+}
+
+export function startEventWorker(ctx: AppContext, options: EventWorkerOptions = {}): EventWorker {
   const leases = new ShardLeases(ctx, {
     workerId: ctx.config.workerId,
     workerCount: ctx.config.workerCount,
@@ -296,7 +355,7 @@ export function startEventWorker(ctx: AppContext): EventWorker {
   });
   const trace = new ShardTrace(leases.owner);
   let running = true;
-  const lanes = LANES.map((config) => new LaneRunner(ctx, leases, trace, config, () => running));
+  const runners = lanes(options.concurrency ?? 1).map((config) => new LaneRunner(ctx, leases, trace, config, () => running));
   let loops: Promise<void>[] = [];
   let unsubscribe: (() => Promise<void>) | null = null;
 
@@ -305,7 +364,7 @@ export function startEventWorker(ctx: AppContext): EventWorker {
     // lanes idle until shards are held.
     await leases.start();
     leases.onChange(wakeLocal);
-    loops = lanes.flatMap((lane) => [lane.claimLoop(), ...Array.from({ length: lane.runners }, () => lane.runLoop())]);
+    loops = runners.flatMap((lane) => [lane.claimLoop(), ...Array.from({ length: lane.runners }, () => lane.runLoop())]);
     // Other processes' events wake us through Redis when it is shared.
     if (ctx.redis.kind !== "memory") {
       unsubscribe = await ctx.redis.subscribe(WAKE_CHANNEL, wakeLocal).catch((error) => {
@@ -320,7 +379,7 @@ export function startEventWorker(ctx: AppContext): EventWorker {
     owner: leases.owner,
     ready,
     shards: () => leases.heldShards(),
-    handled: () => lanes.reduce((n, lane) => n + lane.handled, 0),
+    handled: () => runners.reduce((n, lane) => n + lane.handled, 0),
     async stop() {
       running = false;
       wakeLocal();

@@ -47,7 +47,7 @@ const ctx = await openContext(config);
 // Builds the routes only for their side effect: every module registers its event handlers on load.
 createApp(ctx);
 enableRemoteNudges(ctx);
-const events = startEventWorker(ctx);
+const events = startEventWorker(ctx, { concurrency: config.workerConcurrency });
 const stopFederation = startFederationWorker(ctx);
 await events.ready;
 // Supervisors and tests read this line.
