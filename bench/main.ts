@@ -164,7 +164,14 @@ try {
     children.push(
       await spawn(
         ["bun", "run", join(root, "src/workers/main.ts")],
-        { ...baseEnv, WORKER_ID: String(id), WORKER_COUNT: String(params.workers), WORKER_CONCURRENCY: String(params.concurrency) },
+        {
+          ...baseEnv,
+          // Without CLICKHOUSE_URL each process keeps its own chDB, which locks its directory.
+          DATA_DIR: mkdtempSync(join(dataDir, `worker-${id}-`)),
+          WORKER_ID: String(id),
+          WORKER_COUNT: String(params.workers),
+          WORKER_CONCURRENCY: String(params.concurrency),
+        },
         "running (WORKER_ID",
       ),
     );

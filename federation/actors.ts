@@ -17,6 +17,7 @@ import { accountUrls } from "../src/http/urls.ts";
 import { formatPlainText } from "../src/text/index.ts";
 import type { AccountRow } from "../modules/accounts/storage.ts";
 import { INSTANCE_KEY_OWNER, loadKeyPairs } from "./keys.ts";
+import { mediaTypeOf } from "./objects.ts";
 import { canonicalLocalUsername, findLocalActor, movedTarget } from "./storage.ts";
 
 export const INSTANCE_ACTOR = "~instance";
@@ -88,8 +89,8 @@ async function localActor(ctx: RequestContext<AppContext>, row: AccountRow): Pro
     indexable: row.indexable,
     memorial: row.memorial || null,
     attachments: profileFields(row.fields),
-    icon: row.avatar_url ? new Image({ url: new URL(row.avatar_url), mediaType: imageType(row.avatar_url) }) : null,
-    image: row.header_url ? new Image({ url: new URL(row.header_url), mediaType: imageType(row.header_url) }) : null,
+    icon: row.avatar_url ? new Image({ url: new URL(row.avatar_url), mediaType: mediaTypeOf(row.avatar_url) }) : null,
+    image: row.header_url ? new Image({ url: new URL(row.header_url), mediaType: mediaTypeOf(row.header_url) }) : null,
     successor: moved ? new URL(moved.uri ?? accountUrls(config, moved.username).uri) : null,
   });
 }
@@ -122,18 +123,4 @@ function profileFields(fields: AccountRow["fields"]): PropertyValue[] {
   return (fields ?? []).map(
     (f) => new PropertyValue({ name: f.name, value: formatPlainText(f.value, { multiline: false, relMe: true }) }),
   );
-}
-
-const IMAGE_TYPES: Record<string, string> = {
-  png: "image/png",
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  gif: "image/gif",
-  webp: "image/webp",
-  avif: "image/avif",
-};
-
-function imageType(url: string): string | null {
-  const extension = /\.([a-z0-9]+)$/i.exec(new URL(url).pathname)?.[1]?.toLowerCase();
-  return (extension && IMAGE_TYPES[extension]) || null;
 }

@@ -75,7 +75,7 @@ async function repliesPage(ctx: RequestContext<AppContext>, parent: StatusData, 
   const shown = rows.slice(0, REPLIES_PAGE);
   return {
     items: shown
-      .map((r) => statusUri(ctx.data, r as never, { username: r.username as string }))
+      .map((r) => statusUri(ctx.data, { id: r.id, local: r.local, uri: r.uri, reblog_of_id: r.reblog_of_id }, { username: r.username }))
       .filter((uri) => uri !== "")
       .map((uri) => new URL(uri)),
     nextCursor: rows.length > REPLIES_PAGE ? (shown.at(-1)!.id as string) : null,

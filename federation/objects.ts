@@ -104,8 +104,9 @@ const MEDIA_TYPES: Record<string, string> = {
   m4a: "audio/mp4",
 };
 
-function mediaTypeOf(url: string, fallback: string | null): string | null {
-  if (fallback) return fallback;
+/** The declared media type, else one guessed from the URL's extension (null when unknown). */
+export function mediaTypeOf(url: string, declared: string | null = null): string | null {
+  if (declared) return declared;
   try {
     const extension = /\.([a-z0-9]+)$/i.exec(new URL(url).pathname)?.[1]?.toLowerCase();
     return (extension && MEDIA_TYPES[extension]) || null;
@@ -210,7 +211,7 @@ export async function loadStatusData(ctx: AppContext, db: Db, ids: readonly stri
   const parents = new Map(
     parentRows.map((p) => [
       p.id as string,
-      statusUri(ctx, p as unknown as StatusRow, { username: p.username as string }),
+      statusUri(ctx, { id: p.id, local: p.local, uri: p.uri, reblog_of_id: p.reblog_of_id }, { username: p.username }),
     ]),
   );
   const emojis = new Map((emojiRows as EmojiRow[]).map((e) => [e.shortcode, e]));
@@ -313,7 +314,7 @@ function tagsOf(ctx: AppContext, data: StatusData): (Mention | Hashtag | Emoji)[
       new Emoji({
         id: new URL(emoji.uri ?? absoluteUrl(ctx.config, `/emojis/${emoji.id}`)),
         name: `:${emoji.shortcode}:`,
-        icon: new Image({ url: new URL(emoji.image_url), mediaType: mediaTypeOf(emoji.image_url, null) }),
+        icon: new Image({ url: new URL(emoji.image_url), mediaType: mediaTypeOf(emoji.image_url) }),
         updated: instant(emoji.created_at),
       }),
     );

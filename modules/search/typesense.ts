@@ -1,7 +1,9 @@
 /**
  * The Typesense search backend, chosen when TYPESENSE_URL and
  * TYPESENSE_API_KEY are set: for instances whose status volume outgrows
- * Postgres full-text search.
+ * Postgres full-text search. Needs Typesense 28 or later (stemmed fields,
+ * update by filter). `reindexAll` fills the collections for an instance
+ * that already has data.
  *
  * Two collections, created on first use:
  *

@@ -617,3 +617,100 @@ export async function selectAuthors(db: Db, statusIds: string[]): Promise<Map<st
   const rows = await db`SELECT id, account_id FROM statuses WHERE id = ANY(${statusIds}::bigint[])`;
   return new Map(rows.map((r) => [r.id as string, r.account_id as string]));
 }
+
+// ---------------------------------------------------------------------------
+// Remote statuses (stored by federation through services/store-remote-status.ts)
+
+export async function statusIdByUri(db: Db, uri: string): Promise<string | null> {
+  const [row] = await db`SELECT id FROM statuses WHERE uri = ${uri}`;
+  return (row?.id as string | undefined) ?? null;
+}
+
+export interface NewRemoteStatus {
+  uri: string;
+  url: string | null;
+  accountId: string;
+  content: string;
+  spoilerText: string;
+  sensitive: boolean;
+  language: string | null;
+  visibility: Visibility;
+  inReplyToId: string | null;
+  inReplyToAccountId: string | null;
+  reblogOfId: string | null;
+  /** null: the status is its own thread's root. */
+  conversationId: string | null;
+  createdAt: Date;
+  editedAt: Date | null;
+}
+
+/**
+ * Inserts a remote status (or a remote reblog) unless its URI is known; null
+ * then. Its id comes from its publication time (never later than now), as
+ * Mastodon does, so fetched old posts sort where they belong.
+ */
+export async function insertRemoteStatus(db: Db, s: NewRemoteStatus): Promise<StatusRow | null> {
+  const [row] = await db<StatusRow[]>`
+    WITH new_id AS (SELECT timestamp_id(least(${s.createdAt}::timestamptz, clock_timestamp())) AS id)
+    INSERT INTO statuses (id, account_id, uri, url, text, content, spoiler_text, sensitive, language, visibility,
+                          in_reply_to_id, in_reply_to_account_id, reblog_of_id, conversation_id, local, edited_at, created_at)
+    SELECT new_id.id, ${s.accountId}, ${s.uri}, ${s.url}, '', ${s.content}, ${s.spoilerText}, ${s.sensitive}, ${s.language},
+           ${s.visibility}, ${s.inReplyToId}, ${s.inReplyToAccountId}, ${s.reblogOfId}, coalesce(${s.conversationId}::bigint, new_id.id),
+           false, ${s.editedAt}, ${s.createdAt}
+    FROM new_id
+    ON CONFLICT (uri) WHERE uri IS NOT NULL DO NOTHING
+    RETURNING *`;
+  if (row) await db`INSERT INTO status_stats (status_id) VALUES (${row.id}) ON CONFLICT DO NOTHING`;
+  return row ?? null;
+}
+
+export interface RemoteMedia {
+  type: string;
+  remoteUrl: string;
+  contentType: string | null;
+  description: string | null;
+  blurhash: string | null;
+  meta: Record<string, unknown>;
+  focus: string | null;
+}
+
+/** Replaces the remote media of a status (links only: remote files are not copied). */
+export async function replaceRemoteMedia(db: Db, statusId: string, accountId: string, media: RemoteMedia[]): Promise<void> {
+  await db`DELETE FROM media_attachments WHERE status_id = ${statusId} AND file_key IS NULL`;
+  for (const m of media) {
+    await db`
+      INSERT INTO media_attachments (account_id, status_id, type, remote_url, content_type, description, blurhash, meta, focus)
+      VALUES (${accountId}, ${statusId}, ${m.type}, ${m.remoteUrl}, ${m.contentType}, ${m.description}, ${m.blurhash},
+              ${db.json(m.meta as never)}, ${m.focus})`;
+  }
+}
+
+export interface RemotePoll {
+  options: string[];
+  votesCounts: number[];
+  multiple: boolean;
+  votersCount: number | null;
+  expiresAt: Date | null;
+}
+
+/** Inserts or refreshes the poll of a remote status with the counts its server reports. */
+export async function upsertRemotePoll(db: Db, statusId: string, accountId: string, poll: RemotePoll): Promise<void> {
+  const voters = poll.votersCount ?? poll.votesCounts.reduce((a, b) => a + b, 0);
+  await db`
+    INSERT INTO polls (status_id, account_id, options, votes_counts, multiple, voters_count, expires_at)
+    VALUES (${statusId}, ${accountId}, ${poll.options}::text[], ${poll.votesCounts}::bigint[], ${poll.multiple},
+            ${voters}, ${poll.expiresAt})
+    ON CONFLICT (status_id) DO UPDATE SET options = EXCLUDED.options, votes_counts = EXCLUDED.votes_counts,
+      multiple = EXCLUDED.multiple, voters_count = EXCLUDED.voters_count, expires_at = EXCLUDED.expires_at`;
+}
+
+export interface RemoteContentUpdate extends StatusContentUpdate {
+  editedAt: Date;
+}
+
+export async function updateRemoteStatusContent(db: Db, id: string, update: RemoteContentUpdate): Promise<void> {
+  await db`
+    UPDATE statuses SET content = ${update.content}, spoiler_text = ${update.spoilerText}, sensitive = ${update.sensitive},
+           language = ${update.language}, edited_at = ${update.editedAt}
+    WHERE id = ${id}`;
+}

@@ -42,6 +42,10 @@ if (missing.length > 0) {
 }
 await configureLogging(config.logLevel);
 const log = logger("worker");
+if (config.clickhouseUrl === null) {
+  // chDB locks its directory: a worker beside an embedded-ClickHouse server needs a DATA_DIR of its own.
+  log.warning("No CLICKHOUSE_URL: this worker writes the interaction stream to its own chDB in {dir}", { dir: config.dataDir });
+}
 
 const ctx = await openContext(config);
 // Builds the routes only for their side effect: every module registers its event handlers on load.

@@ -49,7 +49,8 @@ BEGIN
     search_html_text(s.content),
     (SELECT string_agg(description, ' ') FROM media_attachments WHERE status_id = p_status_id AND description IS NOT NULL),
     (SELECT array_to_string(options, ' ') FROM polls WHERE status_id = p_status_id));
-  INSERT INTO status_search_documents (status_id, vector) VALUES (p_status_id, search_text_vector(doc))
+  -- A tsvector holds at most 1 MB; long remote articles are indexed by their beginning.
+  INSERT INTO status_search_documents (status_id, vector) VALUES (p_status_id, search_text_vector(left(doc, 100000)))
   ON CONFLICT (status_id) DO UPDATE SET vector = EXCLUDED.vector;
 END
 $$;
