@@ -318,14 +318,31 @@ async function onFollowRequested(ctx: AppContext, event: Event<"follow.requested
 
 async function onFollowCreated(ctx: AppContext, event: Event<"follow.created">): Promise<void> {
   // A remote account's follow of a local one, accepted (at once, or authorized later).
-  const target = await localActor(ctx, event.payload.targetAccountId);
-  const follower = target && (await remoteAccount(ctx, event.accountId));
+  await sendFollowAccept(ctx, event.payload.targetAccountId, event.accountId);
+}
+
+/**
+ * Accept(Follow) from a local account to a remote follower, naming the
+ * Follow stored on the follow. The inbox calls it too when a remote account
+ * that already follows sends its Follow again (Mastodon answers that with
+ * another Accept), passing `again` (e.g. the new Follow's id) so the Accept
+ * gets an id of its own. Nothing is sent unless the follow exists.
+ */
+export async function sendFollowAccept(
+  ctx: AppContext,
+  targetLocalId: string,
+  followerRemoteId: string,
+  again?: string,
+): Promise<void> {
+  const target = await localActor(ctx, targetLocalId);
+  const follower = target && (await remoteAccount(ctx, followerRemoteId));
   if (!target || !follower) return;
-  const [row] = await ctx.sql`SELECT uri FROM follows WHERE id = ${event.payload.followId}`;
+  const [row] = await ctx.sql`
+    SELECT id, uri FROM follows WHERE account_id = ${follower.id} AND target_account_id = ${target.id}`;
   // Gone already: the removal's Reject says what matters.
   if (!row) return;
   const accept = new Accept({
-    id: uri(`${target.uri}#accepts/follows/${event.payload.followId}`),
+    id: uri(`${target.uri}#accepts/follows/${row.id}${again ? `/${encodeURIComponent(again)}` : ""}`),
     actor: uri(target.uri),
     object: followOf(row.uri as string | null, follower, target),
     to: uri(follower.uri),

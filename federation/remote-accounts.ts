@@ -246,7 +246,7 @@ function isFresh(fetchedAt: Date | null): boolean {
 // Fetching ------------------------------------------------------------------
 
 /** The policy for this server's outgoing fetches, signing as the instance actor. */
-async function signedPolicy(ctx: AppContext): Promise<FetchPolicy & { sign?: (request: Request) => Promise<Request> }> {
+export async function signedPolicy(ctx: AppContext): Promise<FetchPolicy & { sign?: (request: Request) => Promise<Request> }> {
   const policy = fetchPolicy(ctx.config);
   const keys = await federationContext(ctx).getActorKeyPairs(INSTANCE_ACTOR);
   const rsa = keys.find((k) => k.privateKey.algorithm.name === "RSASSA-PKCS1-v1_5");

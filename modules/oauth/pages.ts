@@ -7,28 +7,9 @@
  * state) can never inject markup.
  */
 import { describeScope } from "./scopes.ts";
-import { escapeHtml } from "../../src/text/html.ts";
+import { Html, html } from "../../src/http/html-template.ts";
 
-export class Html {
-  constructor(readonly value: string) {}
-  toString(): string {
-    return this.value;
-  }
-}
-
-function render(value: unknown): string {
-  if (value === null || value === undefined || value === false) return "";
-  if (value instanceof Html) return value.value;
-  if (Array.isArray(value)) return value.map(render).join("");
-  return escapeHtml(String(value));
-}
-
-/** Tagged template: `html\`<p>${name}</p>\`` escapes `name`; nested Html and arrays of Html pass through. */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
-  let out = strings[0]!;
-  values.forEach((value, i) => (out += render(value) + strings[i + 1]!));
-  return new Html(out);
-}
+export { Html, html };
 
 const STYLE = `
   body { font: 16px/1.5 system-ui, sans-serif; max-width: 28rem; margin: 3rem auto; padding: 0 1rem; color: #222; }
