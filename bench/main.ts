@@ -51,7 +51,7 @@ const quick = flag("quick");
 const json = flag("json");
 const params = {
   users: option("users", quick ? 20_000 : 100_000),
-  avgFanout: option("avg-fanout", quick ? 150 : 300),
+  avgFanout: option("avg-fanout", quick ? 60 : 200),
   largest: option("largest", quick ? 19_999 : 99_999),
   skew: option("skew", 2.5),
   duration: option("duration", quick ? 12 : 30),
@@ -59,7 +59,7 @@ const params = {
   /** Offered posts/s (0: as fast as the posters go). */
   rate: option("rate", 0),
   readers: option("readers", 128),
-  thinkMs: option("think-ms", 500),
+  thinkMs: option("think-ms", 1000),
   workers: option("workers", 2),
   concurrency: option("concurrency", 12),
   sample: option("sample", 300),

@@ -90,6 +90,7 @@ export async function startServices(options: { quiet?: boolean } = {}): Promise<
     "-c full_page_writes=off",
     "-c shared_buffers=512MB",
     "-c maintenance_work_mem=256MB",
+    "-c max_parallel_maintenance_workers=2",
   ].join(" ");
   await run(asPostgres([`${bin}/pg_ctl`, "-D", `${pgDir}/data`, "-l", `${pgDir}/server.log`, "-w", "-t", "60", "-o", settings, "start"]), "pg_ctl start");
   const setup = join(pgDir, "setup.sql");

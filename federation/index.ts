@@ -25,21 +25,22 @@ import { PostgresKvStore } from "./kv.ts";
 import { registerNodeInfo, SOFTWARE_NAME, SOFTWARE_VERSION } from "./nodeinfo.ts";
 import { registerOutboxHandlers } from "./outbox.ts";
 import { PostgresMessageQueue } from "./queue.ts";
-import { parseHandle, resolveRemoteAccountOrNull } from "./remote-accounts.ts";
+import { registerBackfill } from "./backfill.ts";
+import { resolveAccountHandle, resolveQuery } from "./resolver.ts";
 import { setRemoteResolver } from "../modules/search/index.ts";
+import { setRemoteAccountResolver } from "../modules/accounts/service.ts";
 
 const log = logger("federation");
 
 // Local actions become activities wherever events are processed.
 registerOutboxHandlers();
 
-// Search with resolve=true finds `@user@domain` on other servers. Status and
-// profile URLs are still unresolved (null): they come with remote statuses.
-setRemoteResolver(async (ctx, query) => {
-  if (!parseHandle(query)) return null;
-  const account = await resolveRemoteAccountOrNull(ctx, query);
-  return account ? { type: "accounts", id: account.id } : null;
-});
+// Replies and recent posts other servers never sent us (reply backfill, new accounts' outboxes).
+registerBackfill();
+
+// Search with resolve=true and account lookups find accounts and statuses on other servers.
+setRemoteResolver((ctx, query) => resolveQuery(ctx, query));
+setRemoteAccountResolver(resolveAccountHandle);
 
 export interface FederationParts {
   federation: Federation<AppContext>;

@@ -10,7 +10,7 @@ import { notFound } from "../../src/http/errors.ts";
 import { id, list, str } from "../../src/http/params.ts";
 import { requestParams } from "../../src/http/request.ts";
 import { loadAccount, loadAccounts, loadCredentialAccount, serializePreferences } from "./serializer.ts";
-import { lookupLocalAccount, updateCredentials } from "./service.ts";
+import { lookupAccount, updateCredentials } from "./service.ts";
 import { selectUserSettings } from "./storage.ts";
 
 /** Mastodon caps GET /api/v1/accounts?id[]= at 40 ids. */
@@ -39,7 +39,7 @@ export const accountsModule = (ctx: AppContext) => {
       return serializePreferences(await selectUserSettings(ctx.sql, auth.user.id));
     })
     .get("/api/v1/accounts/lookup", async ({ request }) => {
-      const accountId = await lookupLocalAccount(ctx, str(requestParams(request, undefined).acct) ?? "");
+      const accountId = await lookupAccount(ctx, str(requestParams(request, undefined).acct) ?? "");
       const account = accountId && (await loadAccount(ctx.sql, ctx.config, accountId));
       if (!account) throw notFound();
       return account;
@@ -57,5 +57,11 @@ export const accountsModule = (ctx: AppContext) => {
       const account = accountId && (await loadAccount(ctx.sql, ctx.config, accountId));
       if (!account) throw notFound();
       return account;
+    })
+    // Keybase proofs were removed from Mastodon; the endpoint stays and answers an empty list.
+    .get("/api/v1/accounts/:id/identity_proofs", async ({ params }) => {
+      const accountId = id(params.id);
+      if (!accountId || !(await loadAccount(ctx.sql, ctx.config, accountId))) throw notFound();
+      return [];
     });
 };

@@ -324,6 +324,35 @@ function isLocalDomain(ctx: AppContext, domain: string): boolean {
   return lower === ctx.config.localDomain.toLowerCase() || lower === ctx.config.publicUrl.host.toLowerCase();
 }
 
+/**
+ * Finds (fetching when unknown) the remote account of a `user@domain`
+ * handle; installed by the federation layer, which this module does not
+ * depend on. Null: not found.
+ */
+export type RemoteAccountResolver = (ctx: AppContext, handle: string) => Promise<string | null>;
+let remoteAccountResolver: RemoteAccountResolver | null = null;
+
+export function setRemoteAccountResolver(resolver: RemoteAccountResolver | null): void {
+  remoteAccountResolver = resolver;
+}
+
+/**
+ * GET /api/v1/accounts/lookup: a local account by `user` or
+ * `user@LOCAL_DOMAIN`, or a remote one by `user@domain` — the stored copy,
+ * else resolved through the federation hook (WebFinger), as Mastodon's
+ * lookup does.
+ */
+export async function lookupAccount(ctx: AppContext, acct: string): Promise<string | null> {
+  const local = await lookupLocalAccount(ctx, acct);
+  if (local) return local;
+  const [username, domain, ...rest] = acct.trim().replace(/^@/, "").split("@");
+  if (!username || !domain || rest.length > 0 || isLocalDomain(ctx, domain)) return null;
+  const [known] = await ctx.sql`
+    SELECT id FROM accounts WHERE domain IS NOT NULL AND lower(username) = lower(${username}) AND lower(domain) = lower(${domain})`;
+  if (known) return known.id as string;
+  return remoteAccountResolver ? remoteAccountResolver(ctx, `${username}@${domain}`).catch(() => null) : null;
+}
+
 /** `user` or `user@LOCAL_DOMAIN` (a leading @ allowed); null for anything else, remote lookups included. */
 export async function lookupLocalAccount(ctx: AppContext, acct: string): Promise<string | null> {
   const [username, domain, ...rest] = acct.trim().replace(/^@/, "").split("@");

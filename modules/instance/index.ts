@@ -5,6 +5,7 @@
  */
 import { Elysia } from "elysia";
 import type { AppContext } from "../../src/context.ts";
+import { vapidPublicKey } from "../push/vapid.ts";
 import { IMAGE_PATHS, placeholderImage } from "./images.ts";
 import { serializeCustomEmoji, serializeInstanceV1, serializeInstanceV2 } from "./serializer.ts";
 import { instanceService } from "./service.ts";
@@ -13,11 +14,13 @@ import { selectListedEmojis, selectPeers } from "./storage.ts";
 export const instanceModule = (ctx: AppContext) => {
   const service = instanceService(ctx);
   const app = new Elysia({ name: "instance" })
-    .get("/api/v2/instance", async () => serializeInstanceV2(ctx.config, await service.stats()))
+    .get("/api/v2/instance", async () => serializeInstanceV2(ctx.config, await service.stats(), await vapidPublicKey(ctx)))
     .get("/api/v1/instance", async () => serializeInstanceV1(ctx.config, await service.stats()))
     .get("/api/v1/instance/peers", () => selectPeers(ctx.sql))
     .get("/api/v1/instance/activity", () => service.activity())
     .get("/api/v1/instance/rules", () => [])
+    // No moderated servers yet (there are no instance-level domain blocks).
+    .get("/api/v1/instance/domain_blocks", () => [])
     .get("/api/v1/instance/extended_description", () => service.extendedDescription())
     .get("/api/v1/instance/privacy_policy", () => service.privacyPolicy())
     .get("/api/v1/instance/translation_languages", () => ({}))

@@ -64,7 +64,8 @@ function pollsConfiguration() {
 
 const LANGUAGES = ["en"];
 
-export function serializeInstanceV2(config: Config, stats: InstanceStats) {
+/** `vapidKey`: the server's Web Push public key (modules/push/vapid.ts). */
+export function serializeInstanceV2(config: Config, stats: InstanceStats, vapidKey = "") {
   const mode = config.registrations;
   return {
     domain: config.localDomain,
@@ -84,7 +85,7 @@ export function serializeInstanceV2(config: Config, stats: InstanceStats) {
         privacy_policy: absoluteUrl(config, "/privacy-policy"),
         terms_of_service: null,
       },
-      vapid: { public_key: "" },
+      vapid: { public_key: vapidKey },
       accounts: {
         max_featured_tags: limits.accounts.maxFeaturedTags,
         max_pinned_statuses: limits.accounts.maxPinnedStatuses,

@@ -12,6 +12,7 @@ import { absoluteUrl } from "../../src/http/urls.ts";
 import { approvalPage, codePage, errorPage, loginPage, type AuthorizeParams } from "./pages.ts";
 import { SCOPES } from "./scopes.ts";
 import { serializeApplication } from "./serializer.ts";
+import { vapidPublicKey } from "../push/vapid.ts";
 import * as service from "./service.ts";
 import type { ValidAuthorization } from "./service.ts";
 import { createSession, destroySession, loadSession, sessionCookie, validCsrf, type Session } from "./sessions.ts";
@@ -113,7 +114,7 @@ export const oauthModule = (ctx: AppContext) => {
 
     .get("/api/v1/apps/verify_credentials", async ({ request }) => {
       const auth = await requireToken(ctx, request);
-      return serializeApplication(await service.verifyAppCredentials(ctx, auth));
+      return serializeApplication(await service.verifyAppCredentials(ctx, auth), await vapidPublicKey(ctx));
     })
 
     .get("/oauth/authorize", async ({ request }) => {

@@ -9,8 +9,6 @@
 import { describeScope } from "./scopes.ts";
 import { Html, html } from "../../src/http/html-template.ts";
 
-export { Html, html };
-
 const STYLE = `
   body { font: 16px/1.5 system-ui, sans-serif; max-width: 28rem; margin: 3rem auto; padding: 0 1rem; color: #222; }
   h1 { font-size: 1.4rem; }

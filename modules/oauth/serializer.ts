@@ -2,13 +2,11 @@
 import type { AppRow, TokenRow } from "./storage.ts";
 
 /**
- * Deprecated since Mastodon 4.3 (clients read the instance's VAPID key) but
- * still required by the entity. Web Push isn't implemented yet; the push
- * module should supply the instance's VAPID public key here.
+ * `vapidKey`: the server's Web Push public key (modules/push/vapid.ts).
+ * Deprecated since Mastodon 4.3 (clients read the instance's) but still part
+ * of the entity.
  */
-const VAPID_KEY = "";
-
-export function serializeApplication(app: AppRow) {
+export function serializeApplication(app: AppRow, vapidKey: string) {
   return {
     id: app.id,
     name: app.name,
@@ -16,13 +14,13 @@ export function serializeApplication(app: AppRow) {
     scopes: app.scopes,
     redirect_uri: app.redirectUris.join("\n"),
     redirect_uris: app.redirectUris,
-    vapid_key: VAPID_KEY,
+    vapid_key: vapidKey,
   };
 }
 
-export function serializeCredentialApplication(app: AppRow) {
+export function serializeCredentialApplication(app: AppRow, vapidKey: string) {
   return {
-    ...serializeApplication(app),
+    ...serializeApplication(app, vapidKey),
     client_id: app.clientId,
     client_secret: app.clientSecret,
     // OAuth clients never expire on Mastodon.

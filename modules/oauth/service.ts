@@ -14,6 +14,7 @@ import { logger } from "../../src/log.ts";
 import { DEFAULT_SCOPES, parseScopes, unknownScopes, withinAppScopes } from "./scopes.ts";
 import { randomToken, safeEqual } from "./sessions.ts";
 import { serializeCredentialApplication, serializeToken } from "./serializer.ts";
+import { vapidPublicKey } from "../push/vapid.ts";
 import * as storage from "./storage.ts";
 import type { AppRow, LoginUser } from "./storage.ts";
 
@@ -105,7 +106,7 @@ export async function registerApp(ctx: AppContext, input: NewApp) {
     clientId: randomToken(),
     clientSecret: randomToken(),
   });
-  return serializeCredentialApplication(app);
+  return serializeCredentialApplication(app, await vapidPublicKey(ctx));
 }
 
 // ---------------------------------------------------------------------------

@@ -34,6 +34,8 @@ export interface EventPayloads {
   "poll.voted": { pollId: string; statusId: string };
   "poll.ended": { pollId: string; statusId: string };
   "account.updated": Record<string, never>;
+  /** A local user filed a report (modules/reports); `forward`: a Flag is owed to the target's server. */
+  "report.created": { reportId: string; targetAccountId: string; forward: boolean };
 
   // Workers' own jobs (bulk lane), produced by modules/timelines/fanout.ts and src/workers/backfill.ts.
 
@@ -53,6 +55,8 @@ export interface EventPayloads {
   };
   /** Fetch replies other servers did not deliver for a remote status in local homes; `round` counts visits. */
   "backfill.replies": { statusId: string; round: number };
+  /** Fetch a newly discovered remote account's recent posts (its outbox's first page); federation/backfill.ts. */
+  "account.recent_posts": Record<string, never>;
 }
 
 export type EventType = keyof EventPayloads;

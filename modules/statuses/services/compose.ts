@@ -9,6 +9,7 @@ import { unprocessable } from "../../../src/http/errors.ts";
 import { accountUrls } from "../../../src/http/urls.ts";
 import { bool, int, list, str, type Params } from "../../../src/http/params.ts";
 import { extractHashtags, extractMentions, formatPlainText, statusLength } from "../../../src/text/index.ts";
+import { lookupAccount } from "../../accounts/service.ts";
 import { INSTANCE_LIMITS } from "../../instance/limits.ts";
 import { tagUrl } from "../serializer.ts";
 import { findMentionTargets, type MentionTarget } from "../storage.ts";
@@ -117,6 +118,26 @@ export interface RenderedText {
   content: string;
   mentions: MentionTarget[];
   tags: string[];
+}
+
+/** Remote accounts a post may make us look up (WebFinger) when it mentions them unknown. */
+const MAX_MENTION_LOOKUPS = 5;
+
+/**
+ * Resolves the remote accounts a text mentions that are not known yet (so
+ * renderText links them and the post is delivered to them). Runs before
+ * the posting transaction: it may fetch from other servers.
+ */
+export async function resolveRemoteMentions(ctx: AppContext, text: string): Promise<void> {
+  const domains = localDomains(ctx);
+  const remote = extractMentions(text).filter((m) => m.domain !== null && !domains.includes(m.domain.toLowerCase()));
+  if (remote.length === 0) return;
+  const known = await findMentionTargets(ctx.sql, remote, domains);
+  const knownKeys = new Set(known.map((t) => `${t.username.toLowerCase()}@${(t.domain ?? "").toLowerCase()}`));
+  const unknown = remote.filter((m) => !knownKeys.has(`${m.username.toLowerCase()}@${m.domain!.toLowerCase()}`));
+  for (const mention of unknown.slice(0, MAX_MENTION_LOOKUPS)) {
+    await lookupAccount(ctx, `${mention.username}@${mention.domain}`);
+  }
 }
 
 export function localDomains(ctx: AppContext): string[] {

@@ -29,7 +29,7 @@ import {
   type StatusRow,
   type Visibility,
 } from "../storage.ts";
-import { attachableMedia, readComposedContent, renderText } from "./compose.ts";
+import { attachableMedia, readComposedContent, renderText, resolveRemoteMentions } from "./compose.ts";
 
 export interface Poster {
   userId: string;
@@ -85,6 +85,8 @@ export async function postStatus(
   const sensitive = (composed.sensitive ?? preferences["posting:default:sensitive"]) || composed.spoilerText !== "";
   const language = composed.language ?? preferences["posting:default:language"];
   const key = idempotencyKey?.trim() ? idempotencyKey.trim().slice(0, 255) : null;
+
+  await resolveRemoteMentions(ctx, composed.text);
 
   let posted: string | null = null;
   const statusId = await ctx.sql.begin(async (tx) => {

@@ -12,6 +12,18 @@ import { selectAncestorIds, selectAuthors, selectDescendantIds } from "../storag
 import { visibleTarget } from "./target.ts";
 
 const SIGNED_IN = { ancestors: 4096, descendants: 4096, depth: 256 };
+
+/**
+ * Called (not awaited) when the context of a remote status is viewed, so
+ * the federation layer can fetch replies other servers never sent us; the
+ * module does not depend on federation/, which installs the hook.
+ */
+export type RemoteContextHook = (ctx: AppContext, statusId: string) => void;
+let remoteContextHook: RemoteContextHook | null = null;
+
+export function setRemoteContextHook(hook: RemoteContextHook | null): void {
+  remoteContextHook = hook;
+}
 const ANONYMOUS = { ancestors: 40, descendants: 60, depth: 20 };
 
 export async function statusContext(
@@ -20,6 +32,7 @@ export async function statusContext(
   rawId: unknown,
 ): Promise<{ ancestors: Status[]; descendants: Status[] }> {
   const status = await visibleTarget(ctx, viewer?.accountId ?? null, rawId, { unwrap: false });
+  if (!status.local && !status.reblog_of_id) remoteContextHook?.(ctx, status.id);
   const limits = viewer ? SIGNED_IN : ANONYMOUS;
   const [ancestorIds, descendantIds] = await Promise.all([
     status.in_reply_to_id ? selectAncestorIds(ctx.sql, status.id, limits.ancestors) : Promise.resolve([]),

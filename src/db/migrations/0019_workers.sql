@@ -38,3 +38,18 @@ CREATE UNIQUE INDEX events_dedupe ON events (dedupe_key) WHERE dedupe_key IS NOT
 -- events scheduled for later (backfill, retries) cost nothing until due.
 DROP INDEX IF EXISTS events_ready;
 CREATE INDEX events_claim ON events (shard, lane, run_at, id);
+
+-- postgres.js prepares every statement, and after five executions Postgres
+-- may switch a statement to a generic plan. For the batch queries fanout
+-- runs with 1,000-element arrays (`= ANY($1)`) the generic plan is several
+-- times slower (the rules query of a 1,000-follower chunk: 25 ms custom,
+-- 72 ms generic — docs/performance.md). Planning each execution costs far
+-- less. Needs the database's owner; without that privilege it is skipped
+-- (set it by hand: ALTER DATABASE … SET plan_cache_mode = force_custom_plan).
+DO $$
+BEGIN
+  EXECUTE format('ALTER DATABASE %I SET plan_cache_mode = force_custom_plan', current_database());
+EXCEPTION WHEN insufficient_privilege THEN
+  RAISE NOTICE 'plan_cache_mode not set: not the database owner';
+END
+$$;
