@@ -282,16 +282,6 @@ export async function replaceStatusTags(db: Db, statusId: string, names: string[
     ON CONFLICT DO NOTHING`;
 }
 
-/** The account's media rows among `ids` that are free, or already on `statusId` (edits). */
-export async function selectAttachableMedia(db: Db, accountId: string, ids: string[], statusId: string | null): Promise<MediaRow[]> {
-  if (ids.length === 0) return [];
-  return db<MediaRow[]>`
-    SELECT * FROM media_attachments
-    WHERE id = ANY(${ids}::bigint[]) AND account_id = ${accountId}
-      AND (status_id IS NULL ${statusId ? db`OR status_id = ${statusId}` : db``})
-    FOR UPDATE`;
-}
-
 export async function setStatusMedia(db: Db, statusId: string, mediaIds: string[]): Promise<void> {
   await db`
     UPDATE media_attachments SET status_id = NULL
