@@ -29,7 +29,15 @@ import {
   statusByUri,
   storeStatusDraft,
 } from "./remote-statuses.ts";
-import { translateObject, type CollectionDraft, type CollectionItem } from "./translate/index.ts";
+import type { Object as APObject } from "@fedify/fedify/vocab";
+import {
+  offlineContextLoader,
+  parseJsonLd,
+  translateObject,
+  type CollectionDraft,
+  type CollectionItem,
+  type DocumentTranslation,
+} from "./translate/index.ts";
 
 const log = logger("federation", "backfill");
 
@@ -40,6 +48,8 @@ export const BACKFILL_LIMITS = {
   statuses: 60,
   /** Collection pages read per status. */
   pages: 3,
+  /** Documents (statuses and pages) requested per backfill, known statuses included. */
+  documents: 150,
   /** Threads older than this are left alone. */
   maxAgeDays: 30,
 };
@@ -47,36 +57,59 @@ export const BACKFILL_COOLDOWN_SECONDS = 300;
 export const RECENT_POSTS = 20;
 
 interface Budget {
+  /** New statuses fetched. */
   fetched: number;
+  /** Of those, stored. */
   found: number;
+  /** Documents requested (statuses and collection pages). */
+  documents: number;
+}
+
+/** An item of a collection page, with the origin of the server that served the page. */
+interface ServedItem extends CollectionItem {
+  servedBy: string;
 }
 
 /** The items of a collection: its inline page, else its first page and the next ones, up to `pages` pages. */
-async function collectionItems(ctx: AppContext, uri: string, pages: number): Promise<CollectionItem[]> {
-  const items: CollectionItem[] = [];
+async function collectionItems(ctx: AppContext, uri: string, pages: number, budget?: Budget): Promise<ServedItem[]> {
+  const items: ServedItem[] = [];
   let next: string | null = uri;
   const seen = new Set<string>();
   for (let page = 0; next && page <= pages && !seen.has(next); page++) {
     seen.add(next);
+    if (budget && budget.documents++ >= BACKFILL_LIMITS.documents) break;
     const fetched = await fetchDocument(ctx, next);
     if (fetched.translation.kind !== "collection") break;
     const collection: CollectionDraft = fetched.translation.collection;
-    items.push(...collection.items);
+    const servedBy = new URL(fetched.url).origin;
+    items.push(...collection.items.map((item) => ({ ...item, servedBy })));
     next = collection.page || collection.items.length > 0 ? collection.next : collection.first;
   }
   return items;
 }
 
+/**
+ * An item embedded in a collection page, translated. Fedify keeps nested
+ * objects in expanded form; the translators read compact JSON (embedded or
+ * referenced, extension fields), so the item is compacted and parsed anew.
+ */
+async function translateItem(object: APObject): Promise<DocumentTranslation> {
+  const compact = await object.toJsonLd({ format: "compact", contextLoader: offlineContextLoader });
+  const parsed = await parseJsonLd(compact);
+  return parsed.ok ? translateObject(parsed.object, { json: parsed.json }) : { kind: "unsupported", type: "unknown", reason: parsed.error };
+}
+
 /** Stores one item of a replies collection (embedded when its own server embedded it, else fetched). */
-async function storeItem(ctx: AppContext, item: CollectionItem, budget: Budget): Promise<string | null> {
+async function storeItem(ctx: AppContext, item: ServedItem, budget: Budget): Promise<string | null> {
   if (!item.uri) return null;
   const known = await statusByUri(ctx, item.uri);
   if (known) return known.deleted_at ? null : known.id;
   if (isLocalUri(ctx, item.uri) || budget.fetched >= BACKFILL_LIMITS.statuses) return null;
   budget.fetched++;
   let id: string | null = null;
-  if (item.object && new URL(item.uri).origin === new URL(item.object.id?.href ?? "about:blank").origin) {
-    const translated = await translateObject(item.object);
+  // An embedded copy is only as good as the server that served it: trusted for its own objects only.
+  if (item.object && new URL(item.uri).origin === item.servedBy) {
+    const translated = await translateItem(item.object);
     if (translated.kind === "status") id = await storeStatusDraft(ctx, translated.status, { solicited: true });
   }
   id ??= (await resolveStatusUri(ctx, item.uri))?.id ?? null;
@@ -86,12 +119,12 @@ async function storeItem(ctx: AppContext, item: CollectionItem, budget: Budget):
 
 /** Replies of the status at `uri` (and below, breadth first) not yet known here; returns how many were stored. */
 async function walkReplies(ctx: AppContext, rootUri: string): Promise<number> {
-  const budget: Budget = { fetched: 0, found: 0 };
+  const budget: Budget = { fetched: 0, found: 0, documents: 0 };
   let level = [rootUri];
   for (let depth = 0; depth < BACKFILL_LIMITS.depth && level.length > 0; depth++) {
     const nextLevel: string[] = [];
     for (const uri of level) {
-      if (budget.fetched >= BACKFILL_LIMITS.statuses) return budget.found;
+      if (budget.fetched >= BACKFILL_LIMITS.statuses || budget.documents++ >= BACKFILL_LIMITS.documents) return budget.found;
       let repliesUri: string | null = null;
       try {
         const fetched = await fetchDocument(ctx, uri);
@@ -100,9 +133,9 @@ async function walkReplies(ctx: AppContext, rootUri: string): Promise<number> {
         log.debug("Fetching {uri} for its replies failed: {error}", { uri, error });
       }
       if (!repliesUri) continue;
-      let items: CollectionItem[];
+      let items: ServedItem[];
       try {
-        items = await collectionItems(ctx, repliesUri, BACKFILL_LIMITS.pages);
+        items = await collectionItems(ctx, repliesUri, BACKFILL_LIMITS.pages, budget);
       } catch (error) {
         log.debug("Fetching the replies of {uri} failed: {error}", { uri, error });
         continue;
@@ -154,7 +187,7 @@ export async function scheduleRecentPosts(ctx: AppContext, accountId: string): P
 export async function fetchRecentPosts(ctx: AppContext, accountId: string): Promise<number> {
   const [account] = await ctx.sql`SELECT uri, outbox_url FROM accounts WHERE id = ${accountId} AND domain IS NOT NULL`;
   if (!account?.outbox_url || !account.uri) return 0;
-  let items: CollectionItem[];
+  let items: ServedItem[];
   try {
     items = await collectionItems(ctx, account.outbox_url as string, 1);
   } catch (error) {
@@ -162,9 +195,11 @@ export async function fetchRecentPosts(ctx: AppContext, accountId: string): Prom
     return 0;
   }
   let stored = 0;
+  const actorOrigin = new URL(account.uri as string).origin;
   for (const item of items.slice(0, RECENT_POSTS)) {
-    if (!item.object) continue;
-    const translated = await translateObject(item.object);
+    // Only the account's own server speaks for its posts.
+    if (!item.object || item.servedBy !== actorOrigin) continue;
+    const translated = await translateItem(item.object);
     if (translated.kind !== "activity" || translated.command.kind !== "create-status") continue;
     const { command } = translated;
     if (command.actor !== account.uri || !command.status) continue;

@@ -20,6 +20,15 @@ import { notificationsModule } from "../modules/notifications/index.ts";
 import { mediaModule } from "../modules/media/index.ts";
 import { trendsModule } from "../modules/trends/index.ts";
 import { searchModule } from "../modules/search/index.ts";
+// After notifications: its event handlers must run first (see modules/streaming/publisher.ts).
+import { streamingModule } from "../modules/streaming/index.ts";
+import { announcementsModule } from "../modules/announcements/index.ts";
+import { reportsModule } from "../modules/reports/index.ts";
+import { directoryModule } from "../modules/directory/index.ts";
+import { scheduledStatusesModule } from "../modules/scheduled-statuses/index.ts";
+import { translationModule } from "../modules/translation/index.ts";
+import { pushModule } from "../modules/push/index.ts";
+import { webModule, webNotFound } from "../modules/web/index.ts";
 import { logger } from "./log.ts";
 
 const log = logger("http");
@@ -46,7 +55,7 @@ export function createApp(ctx: AppContext) {
       }
       switch (code) {
         case "NOT_FOUND":
-          return jsonError(404, "Record not found", cors);
+          return webNotFound(ctx, request) ?? jsonError(404, "Record not found", cors);
         case "PARSE":
           return jsonError(400, "Malformed request body", cors);
         case "VALIDATION":
@@ -67,7 +76,15 @@ export function createApp(ctx: AppContext) {
     .use(notificationsModule(ctx))
     .use(mediaModule(ctx))
     .use(trendsModule(ctx))
-    .use(searchModule(ctx));
+    .use(searchModule(ctx))
+    .use(streamingModule(ctx))
+    .use(announcementsModule(ctx))
+    .use(reportsModule(ctx))
+    .use(directoryModule(ctx))
+    .use(scheduledStatusesModule(ctx))
+    .use(translationModule(ctx))
+    .use(pushModule(ctx))
+    .use(webModule(ctx));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -13,6 +13,8 @@ import { enableRemoteNudges, startEventWorker } from "./events/worker.ts";
 import { DataDirLockedError } from "./db/data-dir-lock.ts";
 import { startPollCloser } from "../modules/statuses/index.ts";
 import { flushStatusStream } from "../modules/trends/index.ts";
+import { stopStreaming } from "../modules/streaming/index.ts";
+import { websocket } from "elysia/ws";
 
 let config: Config;
 try {
@@ -35,7 +37,10 @@ const ctx = await openContext(config).catch((error) => {
   throw error;
 });
 const app = createApp(ctx);
-const server = Bun.serve({ port: config.port, fetch: app.fetch, idleTimeout: 60 });
+// Elysia's WebSocket handler (its copy of Bun's types differs in details only); its .ws()
+// routes (the streaming API) upgrade through the app's server.
+const server = Bun.serve({ port: config.port, fetch: app.fetch, websocket: websocket as Bun.WebSocketHandler<any>, idleTimeout: 60 });
+app.server = server;
 const control = await startControlServer(ctx);
 const stopFederationWorker = config.inProcessWorkers ? startFederationWorker(ctx) : async () => {};
 // Embedded mode runs the workers here; at scale, `bun run worker` processes run them.
@@ -53,6 +58,8 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info("Stopping on {signal}", { signal });
+  // Streaming connections never finish on their own; stop() would wait for them.
+  stopStreaming(ctx);
   await server.stop();
   await stopFederationWorker();
   await control.stop();

@@ -44,7 +44,8 @@ describe("with a public URL and contact e-mail configured", () => {
       registrations: { enabled: true, approval_required: false, message: null, url: null },
       configuration: {
         urls: { streaming: "wss://social.example", status: null },
-        vapid: { public_key: "" },
+        // The server's VAPID key (modules/push/vapid.ts): an uncompressed P-256 point, URL-safe base64.
+        vapid: { public_key: expect.stringMatching(/^B[A-Za-z0-9_-]{86}=$/) },
         accounts: { max_featured_tags: 10, max_pinned_statuses: 5 },
         statuses: { max_characters: 500, max_media_attachments: 4, characters_reserved_per_url: 23 },
         polls: { max_options: 4, max_characters_per_option: 50, min_expiration: 300, max_expiration: 2629746 },

@@ -9,7 +9,8 @@ import type { AppContext } from "../../src/context.ts";
 import { onEvent, type DomainEvent } from "../../src/events/index.ts";
 import type { EventPayloads } from "../../src/events/types.ts";
 import { addStatusToConversations, removeStatusFromConversations } from "./conversations.ts";
-import { createNotification } from "./service.ts";
+import { publishNotification } from "../streaming/publisher.ts";
+import { createNotification, type CreateNotificationInput } from "./service.ts";
 import {
   deleteAboutStatus,
   deleteFrom,
@@ -31,9 +32,15 @@ const NOTIFY_BATCH = 500;
 
 type Event<T extends keyof EventPayloads> = DomainEvent<EventPayloads[T]>;
 
+/** Creates the notification and, when it was created, tells the recipient's streaming connections. */
+async function notify(ctx: AppContext, input: CreateNotificationInput): Promise<void> {
+  const id = await createNotification(ctx.sql, input);
+  if (id !== null) await publishNotification(ctx, input.accountId, id);
+}
+
 async function notifyMentioned(ctx: AppContext, status: StatusFacts): Promise<void> {
   for (const accountId of await selectLocalMentionedIds(ctx.sql, status.id)) {
-    await createNotification(ctx.sql, {
+    await notify(ctx, {
       accountId,
       fromAccountId: status.account_id,
       type: "mention",
@@ -55,7 +62,7 @@ async function notifySubscribers(ctx: AppContext, status: StatusFacts): Promise<
   for (;;) {
     const page = await selectNotifyFollowers(ctx.sql, status.account_id, after, NOTIFY_BATCH);
     for (const follower of page) {
-      await createNotification(ctx.sql, {
+      await notify(ctx, {
         accountId: follower.account_id,
         fromAccountId: status.account_id,
         type: "status",
@@ -75,7 +82,7 @@ async function onStatusCreated(ctx: AppContext, event: Event<"status.created">):
     // The notification points at the boosted status; the reblog's own id keys it, so unreblogging can remove it.
     const original = await selectStatusFacts(ctx.sql, status.reblog_of_id);
     if (!original || original.deleted_at) return;
-    await createNotification(ctx.sql, {
+    await notify(ctx, {
       accountId: original.account_id,
       fromAccountId: status.account_id,
       type: "reblog",
@@ -96,7 +103,7 @@ async function onStatusUpdated(ctx: AppContext, event: Event<"status.updated">):
   await notifyMentioned(ctx, status);
   const edition = status.edited_at ? new Date(status.edited_at).getTime() : 0;
   for (const accountId of await selectLocalRebloggerIds(ctx.sql, status.id)) {
-    await createNotification(ctx.sql, {
+    await notify(ctx, {
       accountId,
       fromAccountId: status.account_id,
       type: "update",
@@ -118,7 +125,7 @@ async function onFavouriteCreated(ctx: AppContext, event: Event<"favourite.creat
   if (!favourite) return;
   const status = await selectStatusFacts(ctx.sql, favourite.status_id);
   if (!status || status.deleted_at) return;
-  await createNotification(ctx.sql, {
+  await notify(ctx, {
     accountId: status.account_id,
     fromAccountId: favourite.account_id,
     type: "favourite",
@@ -151,7 +158,7 @@ async function onFollowCreated(ctx: AppContext, event: Event<"follow.created">):
   });
   if (requestNotifications > 0 || (await isLocked(ctx.sql, targetAccountId))) return;
   if (!(await followExists(ctx.sql, followId))) return;
-  await createNotification(ctx.sql, {
+  await notify(ctx, {
     accountId: targetAccountId,
     fromAccountId: event.accountId,
     type: "follow",
@@ -162,7 +169,7 @@ async function onFollowCreated(ctx: AppContext, event: Event<"follow.created">):
 async function onFollowRequested(ctx: AppContext, event: Event<"follow.requested">): Promise<void> {
   const { targetAccountId, followRequestId } = event.payload;
   if (!(await followRequestExists(ctx.sql, followRequestId))) return;
-  await createNotification(ctx.sql, {
+  await notify(ctx, {
     accountId: targetAccountId,
     fromAccountId: event.accountId,
     type: "follow_request",
@@ -198,7 +205,7 @@ async function onPollEnded(ctx: AppContext, event: Event<"poll.ended">): Promise
   if (!poll) return;
   const recipients = new Set([poll.account_id, ...(await selectLocalVoterIds(ctx.sql, event.payload.pollId))]);
   for (const accountId of recipients) {
-    await createNotification(ctx.sql, {
+    await notify(ctx, {
       accountId,
       fromAccountId: poll.account_id,
       type: "poll",

@@ -20,9 +20,9 @@ function object(value: unknown): Params | null {
 }
 
 /** Standard or URL-safe base64, padded or not; null when it is neither. */
-function decodeBase64(value: string): Uint8Array | null {
+function decodeBase64(value: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return null;
-  return new Uint8Array(Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64"));
+  return Uint8Array.from(Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64"));
 }
 
 /**

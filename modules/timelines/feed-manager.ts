@@ -77,7 +77,7 @@ const READ_SLACK = TRIM_SLACK + 100;
 /** How often API use refreshes users.last_sign_in_at (src/http/auth.ts); the feed TTL keeps this much margin twice. */
 export const ACTIVITY_TOUCH_SECONDS = 3600;
 /** Recent statuses kept per merged (very large) author. */
-export const AUTHOR_FEED_SIZE = 400;
+export const AUTHOR_FEED_SIZE = 100;
 const AUTHOR_FEED_TTL_SECONDS = 7 * 86400;
 /** How long a process trusts its copy of the merged-authors set. */
 const MERGED_AUTHORS_CACHE_MS = 5000;

@@ -24,13 +24,24 @@ import {
   showKeyword,
   showV1Filter,
 } from "./filters-service.ts";
+import { publishFiltersChanged } from "../streaming/publisher.ts";
 
 export const filtersRoutes = (ctx: AppContext) => {
   const reader = async (request: Request) => (await requireUser(ctx, request, "read:filters")).user.accountId;
-  const writer = async (request: Request) => (await requireUser(ctx, request, "write:filters")).user.accountId;
+  // Writers, remembered per request so the streaming API can say their filters changed once it is answered.
+  const writers = new WeakMap<Request, string>();
+  const writer = async (request: Request) => {
+    const accountId = (await requireUser(ctx, request, "write:filters")).user.accountId;
+    writers.set(request, accountId);
+    return accountId;
+  };
 
   return (
     new Elysia({ name: "timelines-filters" })
+      .onAfterResponse(({ request }) => {
+        const accountId = writers.get(request);
+        if (accountId) void publishFiltersChanged(ctx, accountId);
+      })
       // Keywords and statuses by their own id (static segments first, before /:id).
       .get("/api/v2/filters/keywords/:id", async ({ request, params }) =>
         showKeyword(ctx, await reader(request), params.id),

@@ -303,6 +303,7 @@ class LaneRunner {
         continue;
       }
       const start = preciseNow();
+      this.trace.begin(task.shard, this.config.lane, start);
       this.busy++;
       try {
         for (const event of task.events) {

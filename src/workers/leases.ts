@@ -72,6 +72,12 @@ export interface LeaseOptions {
   workerId: number;
   workerCount: number;
   leaseSeconds: number;
+  /**
+   * Release at once the leases of workers on this host whose process is
+   * gone (default true). Off only where several lease holders share one
+   * process (tests), since a same-pid owner then looks like a predecessor.
+   */
+  reapDeadOnHost?: boolean;
 }
 
 export class ShardLeases {
@@ -161,8 +167,10 @@ export class ShardLeases {
     // A quarter of the lease is kept as margin for clock rate and in-flight work.
     this.validUntil = started + ttl * 750;
 
-    await this.releaseDeadOnThisHost();
+    if (this.options.reapDeadOnHost ?? true) await this.releaseDeadOnThisHost();
 
+    // Long-silent workers are gone: forget them (their leases expired long ago).
+    await sql`DELETE FROM workers WHERE heartbeat_at < now() - make_interval(secs => ${ttl * 10})`;
     const live = await sql`
       SELECT owner, worker_id, worker_count FROM workers
       WHERE heartbeat_at > now() - make_interval(secs => ${ttl})`;
@@ -242,6 +250,13 @@ export class ShardLeases {
     log.info("Handed back shards {shards}", { shards: idle });
   }
 
+  /** Stops renewing without giving anything up, as a crash would (tests). */
+  async abandon(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.beating;
+  }
+
   /** Stops renewing and gives every lease up, so a successor needn't wait for expiry. */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -271,10 +286,15 @@ export class ShardTrace {
     return this.file !== null;
   }
 
+  /** A task starts (a line with end null: a worker killed mid-task leaves only this one). */
+  begin(shard: number, lane: number, start: number): void {
+    if (!this.file) return;
+    appendFileSync(this.file, JSON.stringify({ owner: this.owner, shard, lane, start, end: null }) + "\n");
+  }
+
   record(shard: number, lane: number, start: number, end: number, events: number): void {
     if (!this.file) return;
-    const line = JSON.stringify({ owner: this.owner, shard, lane, start, end, events });
-    appendFileSync(this.file, line + "\n");
+    appendFileSync(this.file, JSON.stringify({ owner: this.owner, shard, lane, start, end, events }) + "\n");
   }
 }
 

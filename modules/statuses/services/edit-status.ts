@@ -29,11 +29,13 @@ import {
   statusMediaIds,
   updateStatusContent,
 } from "../storage.ts";
-import { attachableMedia, readComposedContent, renderText } from "./compose.ts";
+import { attachableMedia, readComposedContent, renderText, resolveRemoteMentions } from "./compose.ts";
 
 const sameOptions = (a: string[], b: string[]) => a.length === b.length && a.every((o, i) => o === b[i]);
 
 export async function editStatus(ctx: AppContext, accountId: string, statusId: string, params: Params): Promise<void> {
+  // Outside the transaction: it may ask other servers (WebFinger).
+  if (typeof params.status === "string") await resolveRemoteMentions(ctx, params.status);
   await ctx.sql.begin(async (tx) => {
     const status = await lockOwnStatus(tx, statusId, accountId);
     if (!status || status.reblog_of_id || !status.local) throw notFound();

@@ -10,13 +10,14 @@ import { ApiError } from "../../http/errors.ts";
 import { logger } from "../../log.ts";
 import type { Output } from "../output.ts";
 import { accountCommands } from "./accounts.ts";
+import { announcementCommands } from "./announcements.ts";
 import { dbCommands } from "./db.ts";
 import { shardCommands } from "./shards.ts";
 import { CommandError, type Args, type Command } from "./command.ts";
 
 const log = logger("cli");
 
-export const commands: Command[] = [...accountCommands, ...dbCommands, ...shardCommands];
+export const commands: Command[] = [...accountCommands, ...announcementCommands, ...dbCommands, ...shardCommands];
 
 export type Resolution =
   | { kind: "help"; text: string }
