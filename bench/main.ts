@@ -22,7 +22,7 @@
  * Prints a table, or with --json one JSON line.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { runMigrations } from "../src/db/migrate.ts";
@@ -55,7 +55,7 @@ const params = {
   avgFanout: option("avg-fanout", quick ? 60 : 200),
   largest: option("largest", quick ? 19_999 : 99_999),
   skew: option("skew", 2.5),
-  duration: option("duration", quick ? 12 : 30),
+  duration: option("duration", quick ? 10 : 30),
   posters: option("posters", 8),
   /** Offered posts/s over HTTP during the latency phase (0: as fast as the posters go). */
   rate: option("rate", quick ? 15 : 25),
@@ -63,10 +63,10 @@ const params = {
   /** Mean pause between one reader's requests (uniform in 0.5–1.5×). */
   thinkMs: option("think-ms", 2000),
   /** Posts committed at once for the throughput phase. */
-  burst: option("burst", quick ? 4000 : 20000),
+  burst: option("burst", quick ? 3000 : 20000),
   workers: option("workers", 2),
   concurrency: option("concurrency", 12),
-  sample: option("sample", 300),
+  sample: option("sample", quick ? 200 : 300),
 };
 const say = (message: string) => {
   if (!json) console.error(`bench: ${message}`);
@@ -108,6 +108,8 @@ function spawn(argvs: string[], env: Record<string, string>, readyText: string):
 // ---------------------------------------------------------------------------
 
 const started = performance.now();
+// Other processes on the machine skew every number: recorded with the results.
+const loadBefore = loadavg()[0]!;
 const services = await startServices({ quiet: json });
 const databaseUrl = await freshDatabase(services.databaseUrl);
 const prefix = `bench:${Date.now()}:`;
@@ -400,6 +402,8 @@ try {
     graph_s: Number(graphSeconds.toFixed(1)),
     total_s: 0,
     cores: navigator.hardwareConcurrency,
+    load_average_before: Number(loadBefore.toFixed(2)),
+    load_average_after: Number(loadavg()[0]!.toFixed(2)),
     errors: postErrors + readErrors,
   };
   await subscriber.close();
@@ -410,7 +414,7 @@ try {
   else {
     const rows: [string, string][] = [
       ["graph", `${result.users.toLocaleString()} users, ${result.follows.toLocaleString()} follows (avg fanout ${result.avg_fanout}), largest ${result.large_account_followers.toLocaleString()}`],
-      ["processes", `1 API + ${result.workers} worker(s) × ${result.worker_concurrency} concurrent, ${result.cores} cores`],
+      ["processes", `1 API + ${result.workers} worker(s) × ${result.worker_concurrency} concurrent, ${result.cores} cores, load average ${result.load_average_before} before`],
       ["posts", `${result.posts} (${result.posts_per_s}/s over ${result.duration_s} s), ${result.deliveries.toLocaleString()} home deliveries`],
       ["deliveries/s", `${result.deliveries_per_s.toLocaleString()} (burst of ${result.burst_posts} posts, ${result.burst_deliveries.toLocaleString()} deliveries drained in ${result.burst_drain_s} s)`],
       ["under HTTP load", `${result.load_deliveries_per_s.toLocaleString()} deliveries/s`],

@@ -348,9 +348,13 @@ describe("public and hashtag streams", () => {
   });
 
   test("statuses of muted or blocked accounts are held back", async () => {
-    const [alice, mallory, trent, oscar, carol] = await Promise.all(
-      ["alice", "mallory", "trent", "oscar", "carol"].map((name) => user(name)),
-    );
+    const [alice, mallory, trent, oscar, carol] = await Promise.all([
+      user("alice"),
+      user("mallory"),
+      user("trent"),
+      user("oscar"),
+      user("carol"),
+    ]);
     await ok(carol.client.post(`/api/v1/accounts/${mallory.id}/mute`), "muting");
     await ok(carol.client.post(`/api/v1/accounts/${trent.id}/block`), "blocking");
     await ok(oscar.client.post(`/api/v1/accounts/${carol.id}/block`), "being blocked");
@@ -466,6 +470,20 @@ describe("errors keep the connection", () => {
     const status = await post(alice, { status: "still here" });
     await client.status(["public:local"], status.id);
   });
+
+  test("a connection holds at most 100 subscriptions", async () => {
+    const alice = await user("alice");
+    const client = await track(connect(alice));
+    for (let i = 0; i < 100; i++) client.send({ type: "subscribe", stream: "hashtag", tag: `many${i}` });
+    client.send({ type: "subscribe", stream: "hashtag", tag: "onetoomany" });
+    const refused = await client.next((f) => f.error !== undefined, "the refusal of the 101st");
+    expect(refused.status).toBe(429);
+    // Subscribing again to one it has is no new subscription.
+    await client.subscribe("hashtag", { tag: "many0" });
+    client.send({ type: "unsubscribe", stream: "hashtag", tag: "many1" });
+    await client.subscribe("hashtag", { tag: "onetoomany" });
+    expect(client.frames.filter((f) => f.error !== undefined)).toEqual([]);
+  });
 });
 
 describe("Server-Sent Events", () => {
@@ -564,9 +582,14 @@ describe("accounts merged into homes at read time", () => {
   afterAll(() => merged?.stop());
 
   test("their posts and deletions still reach followers' user streams, and no one else's", async () => {
-    const [alice, bob, carol, dave, zed] = await Promise.all(
-      ["alice", "bob", "carol", "dave", "zed"].map((name) => newUser(merged, name)),
-    );
+    const someone = (name: string) => newUser(merged, name);
+    const [alice, bob, carol, dave, zed] = await Promise.all([
+      someone("alice"),
+      someone("bob"),
+      someone("carol"),
+      someone("dave"),
+      someone("zed"),
+    ]);
     await follow(bob, alice);
     await follow(carol, alice);
     await follow(dave, zed);

@@ -74,7 +74,7 @@ export async function publishStatusCreated(ctx: AppContext, statusId: string): P
     const participants = new Set([...(status.local ? [status.accountId] : []), ...status.localMentionIds]);
     for (const accountId of participants) messages.push([directChannel(accountId), { event: "conversation", status_id: status.id }]);
   }
-  if (false && status.merged && status.visibility !== "direct") {
+  if (status.merged && status.visibility !== "direct") {
     messages.push([HOME_BROADCAST, { event: "update", status_id: status.id, account_id: status.accountId }]);
   }
   await publishAll(ctx, messages);

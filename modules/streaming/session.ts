@@ -23,11 +23,13 @@ import {
   type FilterContext,
   type StreamEvent,
 } from "./serializer.ts";
-import type { ChannelKind, StreamAuth, StreamSpec } from "./streams.ts";
+import { StreamError, type ChannelKind, type StreamAuth, type StreamSpec } from "./streams.ts";
 
 const log = logger("streaming");
 
 const MAX_PENDING = 1_000;
+/** Each distinct hashtag is a Redis subscription of its own: a client asking for thousands is refused past this. */
+export const MAX_SUBSCRIPTIONS = 100;
 
 /** Where a session's output goes: a WebSocket or an SSE response. */
 export interface Sink {
@@ -81,6 +83,7 @@ export class Session {
   /** Subscribes (once: asking again for a stream already subscribed does nothing); resolves once messages flow. */
   async subscribe(spec: StreamSpec): Promise<void> {
     if (this.closed || this.subscriptions.has(spec.key)) return;
+    if (this.subscriptions.size >= MAX_SUBSCRIPTIONS) throw new StreamError(429, "Too many subscriptions on this connection");
     const subscription: Subscription = { spec, active: true, stops: [] };
     this.subscriptions.set(spec.key, subscription);
     try {

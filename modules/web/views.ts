@@ -45,9 +45,9 @@ export function displayName(account: Account): string {
   return account.display_name.trim() === "" ? account.username : account.display_name;
 }
 
-/** The display name as HTML: escaped, with custom emoji shown. */
-function nameHtml(account: Account, emojis: readonly CustomEmoji[] = []): Html {
-  return raw(emojify(escapeHtml(displayName(account)), [...(account.emojis as CustomEmoji[]), ...emojis]));
+/** The display name as HTML: escaped, with the account's custom emoji shown. */
+function nameHtml(account: Account): Html {
+  return raw(emojify(escapeHtml(displayName(account)), account.emojis as CustomEmoji[]));
 }
 
 /** `@user@domain`, with this server's domain for local accounts. */
@@ -141,7 +141,7 @@ export function statusHtml(ctx: AppContext, entry: Status, options: StatusOption
     : "";
   return html`<article class="card status h-entry${options.focal ? " focal" : ""}" id="status-${entry.id}">
 ${options.pinned ? html`<p class="pinned">📌 Pinned</p>` : ""}${boost}
-<header><a class="who p-author h-card" href="${authorUrl}"><img class="avatar u-photo" src="${safeUrl(author.avatar_static) ?? ""}" alt="" loading="lazy"><span><strong class="p-name">${nameHtml(author, status.emojis)}</strong><span class="acct">${fullAcct(ctx, author)}</span></span></a>${when}</header>
+<header><a class="who p-author h-card" href="${authorUrl}"><img class="avatar u-photo" src="${safeUrl(author.avatar_static) ?? ""}" alt="" loading="lazy"><span><strong class="p-name">${nameHtml(author)}</strong><span class="acct">${fullAcct(ctx, author)}</span></span></a>${when}</header>
 ${body}
 ${meta}
 </article>`;
