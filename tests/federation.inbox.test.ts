@@ -292,7 +292,7 @@ describe("interactions with local statuses", () => {
     const like = { id: id(mallory, "likes"), type: "Like", actor: mallory.uri, object: status.uri };
     expect(await deliver(like)).toBe(202);
     await eventually(async () => (await get(`/api/v1/statuses/${status.id}`)).favourites_count === 1, "the favourite", WAIT);
-    expect(((await get("/api/v1/notifications?types[]=favourite")) as any[]).length).toBe(1);
+    await eventually(async () => ((await get("/api/v1/notifications?types[]=favourite")) as any[]).length === 1, "the notification", WAIT);
     // A Misskey reaction from another actor counts as a favourite too.
     expect(await deliver({ id: id(zed, "likes"), type: "Like", actor: zed.uri, object: status.uri, _misskey_reaction: "👍", content: "👍" })).toBe(202);
     await eventually(async () => (await get(`/api/v1/statuses/${status.id}`)).favourites_count === 2, "the reaction", WAIT);

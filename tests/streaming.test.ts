@@ -15,7 +15,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { RedisClient } from "bun";
-import { startServer, type TestServer } from "./helpers/server.ts";
+import { freePort, startServer, type TestServer } from "./helpers/server.ts";
 import { api, authorizeWithPassword, registerApp, appToken } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
 import { follow, newUser, ok, post, type User } from "./helpers/timelines.ts";
@@ -611,4 +611,64 @@ describe("accounts merged into homes at read time", () => {
     // Exactly once each: the broadcast doesn't double what fanout sends.
     expect(bobs.statusFrames(status.id)).toEqual([]);
   });
+});
+
+describe("a dropped pub/sub connection", () => {
+  const redisServer = Bun.which("redis-server");
+  let redis: ReturnType<typeof Bun.spawn> | null = null;
+  let healing: TestServer;
+  let port = 0;
+
+  beforeAll(async () => {
+    if (!redisServer) return;
+    // A Redis of its own: killing its pub/sub connections disturbs no other test's server.
+    port = await freePort();
+    redis = Bun.spawn([redisServer, "--port", String(port), "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+    const client = new RedisClient(`redis://127.0.0.1:${port}`);
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      try {
+        await client.send("PING", []);
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await Bun.sleep(100);
+      }
+    }
+    client.close();
+    healing = await startServer({ env: { REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_KEY_PREFIX: "healing:" } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await healing?.stop();
+    redis?.kill();
+    await redis?.exited;
+  });
+
+  test.skipIf(!redisServer)("is subscribed again, and streams resume", async () => {
+    const alice = await newUser(healing, "alice");
+    const client = await track(StreamClient.open(`${healing.url.replace(/^http/, "ws")}/api/v1/streaming?access_token=${alice.token}`));
+    await client.subscribe("public:local");
+    const before = await post(alice, { status: "before the drop" });
+    await client.status(["public:local"], before.id);
+
+    const admin = new RedisClient(`redis://127.0.0.1:${port}`);
+    try {
+      await admin.send("CLIENT", ["KILL", "TYPE", "pubsub"]);
+    } finally {
+      admin.close();
+    }
+    // The hub notices within two probes (5 s apart) and subscribes again; posts meanwhile may be lost.
+    const deadline = Date.now() + 30_000;
+    for (let round = 1; ; round++) {
+      const status = await post(alice, { status: `after the drop ${round}` });
+      try {
+        await client.next((f) => f.event === "update" && JSON.parse(f.payload!).id === status.id, "a post after healing", 2_000);
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`${error}\nserver output:\n${healing.output()}`);
+      }
+    }
+    expect(client.closed).toBeNull();
+  }, 60_000);
 });

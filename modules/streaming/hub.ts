@@ -14,7 +14,14 @@
  * - Liveness: heartbeats (WebSocket pings, SSE `:thump`) every
  *   HEARTBEAT_MS, and tokens rechecked every TOKEN_CHECK_MS (a revoked
  *   token, disabled user or suspended account loses its connections).
- *   The timer runs only while sessions exist.
+ * - Healing: a dropped pub/sub connection is not resubscribed by the Redis
+ *   clients (Bun's reconnects without its subscriptions; Upstash's streams
+ *   end), which would silence every stream of the process. So the hub
+ *   publishes a probe on a channel of its own every PROBE_MS; a probe not
+ *   back by the next one means the subscriptions are gone, and every
+ *   channel is subscribed again (messages meanwhile are lost, as with any
+ *   reconnect; clients catch up through the REST API).
+ * The timer runs only while sessions exist.
  */
 import type { AppContext } from "../../src/context.ts";
 import { logger } from "../../src/log.ts";
@@ -25,6 +32,9 @@ import { selectHomeAudience, selectListsWithMember, selectLiveTokenIds } from ".
 
 const log = logger("streaming");
 
+const PROBE_MS = 5_000;
+/** A probe slower than this counts as lost (checked at the next tick; timers drift, so under PROBE_MS). */
+const PROBE_TIMEOUT_MS = 2_500;
 const HEARTBEAT_MS = 15_000;
 const TOKEN_CHECK_MS = 60_000;
 const RENDER_CONCURRENCY = 16;
@@ -37,6 +47,8 @@ interface Channel {
   listeners: Set<Listener>;
   /** Resolves once Redis confirmed the subscription, to its unsubscribe function. */
   ready: Promise<() => Promise<void>>;
+  /** Bumped by each resubscription: only the newest subscription's messages count. */
+  generation: number;
 }
 
 export interface BroadcastAudience {
@@ -53,7 +65,13 @@ export class Hub {
   private readonly sessions = new Set<Session>();
   private readonly memos = new Map<string, { expires: number; value: Promise<unknown> }>();
   private timer: ReturnType<typeof setInterval> | null = null;
+  private lastHeartbeat = 0;
   private lastTokenCheck = 0;
+  private readonly probeChannel = `streaming:probe:${crypto.randomUUID()}`;
+  private probe: Channel | null = null;
+  /** When the unanswered probe was sent; null when none is outstanding. */
+  private probeSentAt: number | null = null;
+  private checking = false;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -63,9 +81,10 @@ export class Hub {
   async listen(name: string, listener: Listener): Promise<() => void> {
     let channel = this.channels.get(name);
     if (!channel) {
-      const created: Channel = { listeners: new Set(), ready: null as never };
-      // Bound to this entry: a late message for an entry already replaced reaches nobody twice.
-      created.ready = this.ctx.redis.subscribe(name, (raw) => this.dispatch(created, raw));
+      // The probe must share the fate of the subscriptions it watches: it starts with the first of them.
+      this.startProbing();
+      const created: Channel = { listeners: new Set(), ready: null as never, generation: 0 };
+      this.subscribeEntry(name, created);
       created.ready.catch(() => {
         if (this.channels.get(name) === created) this.channels.delete(name);
       });
@@ -92,6 +111,18 @@ export class Hub {
     };
   }
 
+  /**
+   * (Re)subscribes an entry. Messages are bound to the entry and its
+   * generation: a late message for an entry already replaced, or from the
+   * subscription a resubscription superseded, reaches nobody twice.
+   */
+  private subscribeEntry(name: string, entry: Channel): void {
+    const generation = ++entry.generation;
+    entry.ready = this.ctx.redis.subscribe(name, (raw) => {
+      if (entry.generation === generation) this.dispatch(entry, raw);
+    });
+  }
+
   private dispatch(channel: Channel, raw: string): void {
     if (channel.listeners.size === 0) return;
     const message = parseChannelMessage(raw);
@@ -112,7 +143,7 @@ export class Hub {
 
   add(session: Session): void {
     this.sessions.add(session);
-    this.timer ??= setInterval(() => void this.tick(), HEARTBEAT_MS);
+    this.timer ??= setInterval(() => void this.tick(), PROBE_MS);
   }
 
   remove(session: Session): void {
@@ -121,6 +152,7 @@ export class Hub {
       clearInterval(this.timer);
       this.timer = null;
       this.memos.clear();
+      this.stopProbing();
     }
   }
 
@@ -189,7 +221,12 @@ export class Hub {
   private async tick(): Promise<void> {
     const now = Date.now();
     this.sweep(now);
-    for (const session of this.sessions) session.heartbeat();
+    if (now - this.lastHeartbeat >= HEARTBEAT_MS) {
+      this.lastHeartbeat = now;
+      for (const session of this.sessions) session.heartbeat();
+    }
+    // Not awaited: a hanging Redis must not hold up heartbeats (one check runs at a time).
+    void this.checkSubscriptions(now);
     if (now - this.lastTokenCheck < TOKEN_CHECK_MS) return;
     this.lastTokenCheck = now;
     try {
@@ -199,6 +236,75 @@ export class Hub {
     } catch (error) {
       log.warning("Could not recheck streaming tokens: {error}", { error });
     }
+  }
+
+  /** Heals lost subscriptions (see the top of this file), then sends the next probe. */
+  private async checkSubscriptions(now: number): Promise<void> {
+    if (this.checking) return;
+    if (this.channels.size === 0) {
+      this.stopProbing();
+      return;
+    }
+    this.checking = true;
+    try {
+      if (this.probeSentAt !== null && now - this.probeSentAt >= PROBE_TIMEOUT_MS) {
+        log.warning("Streaming pub/sub went quiet; subscribing to {count} channels again", { count: this.channels.size });
+        await this.resubscribeAll();
+      }
+      const probe = this.startProbing();
+      await probe.ready;
+      this.probeSentAt ??= Date.now();
+      await this.ctx.redis.publish(this.probeChannel, "probe");
+    } catch (error) {
+      log.warning("Streaming pub/sub check failed: {error}", { error });
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private startProbing(): Channel {
+    if (!this.probe) {
+      const probe: Channel = { listeners: new Set(), ready: null as never, generation: 0 };
+      this.probe = probe;
+      this.subscribeProbe(probe);
+    }
+    return this.probe;
+  }
+
+  private subscribeProbe(probe: Channel): void {
+    const generation = ++probe.generation;
+    probe.ready = this.ctx.redis.subscribe(this.probeChannel, () => {
+      if (probe.generation === generation) this.probeSentAt = null;
+    });
+    // A failed probe subscription is retried at the next check.
+    probe.ready.catch(() => {
+      if (this.probe === probe) this.probe = null;
+    });
+  }
+
+  private async resubscribeAll(): Promise<void> {
+    const superseded: Promise<() => Promise<void>>[] = [];
+    for (const [name, entry] of this.channels) {
+      superseded.push(entry.ready);
+      this.subscribeEntry(name, entry);
+    }
+    if (this.probe) {
+      superseded.push(this.probe.ready);
+      this.subscribeProbe(this.probe);
+    }
+    this.probeSentAt = null;
+    const results = await Promise.allSettled([...this.channels.values()].map((entry) => entry.ready));
+    // Any that failed: heal again at the next check.
+    if (results.some((r) => r.status === "rejected")) this.probeSentAt = 0;
+    // The old subscriptions are dead or duplicates now (their messages are ignored); release them.
+    await Promise.allSettled(superseded.map((ready) => ready.then((unsubscribe) => unsubscribe())));
+  }
+
+  private stopProbing(): void {
+    const probe = this.probe;
+    this.probe = null;
+    this.probeSentAt = null;
+    probe?.ready.then((unsubscribe) => unsubscribe()).catch(() => {});
   }
 
   /** Closes every session (shutdown). */

@@ -33,7 +33,7 @@ import { paramsFromSearch, type Params } from "../../src/http/params.ts";
 import { logger } from "../../src/log.ts";
 import { hubFor } from "./hub.ts";
 import { registerStreamingHandlers } from "./publisher.ts";
-import { sseFrame, websocketFrame } from "./serializer.ts";
+import { sseFrame, websocketFrame, type StreamEvent } from "./serializer.ts";
 import { Session, type Sink } from "./session.ts";
 import { resolveStream, sseStreamName, streamKey, StreamError, type StreamAuth } from "./streams.ts";
 
@@ -115,7 +115,7 @@ function sseSink(controller: ReadableStreamDefaultController<Uint8Array>): Sink 
   };
   const sink = {
     closed: false,
-    send: (_stream: string[], event: Parameters<Sink["send"]>[1], payload: string | undefined) => write(sseFrame(event, payload)),
+    send: (_stream: string[], event: StreamEvent, payload: string | undefined) => write(sseFrame(event, payload)),
     heartbeat: () => void write(":thump\n"),
     close() {
       if (sink.closed) return;
