@@ -6,8 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startServer, type TestServer } from "./helpers/server.ts";
-import { api, signUp } from "./helpers/client.ts";
+import { api } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
+import { entities, eventually, newUser, post, type User } from "./helpers/social.ts";
 
 let server: TestServer;
 // Each test signs several users up and waits for the event worker.
@@ -19,41 +20,8 @@ beforeAll(async () => {
 
 afterAll(() => server?.stop());
 
-interface User {
-  id: string;
-  username: string;
-  client: ReturnType<typeof api>;
-}
-
-let counter = 0;
-async function newUser(prefix: string): Promise<User> {
-  const username = `${prefix}${++counter}`;
-  const { token, accountId } = await signUp(server, { username });
-  if (!accountId) throw new Error(`sign-up of ${username} gave no account id`);
-  return { id: accountId, username, client: api(server, token) };
-}
-
-async function post(user: User, body: Record<string, unknown>) {
-  const response = await user.client.post("/api/v1/statuses", body);
-  if (response.status !== 200) throw new Error(`posting failed: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body as { id: string };
-}
-
-async function conversations(user: User, query = ""): Promise<any[]> {
-  const response = await user.client.get(`/api/v1/conversations${query}`);
-  expect(response.status).toBe(200);
-  for (const conversation of response.body) assertEntity("Conversation", conversation);
-  return response.body;
-}
-
-async function eventually<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
+function conversations(user: User, query = ""): Promise<any[]> {
+  return entities(user.client, `/api/v1/conversations${query}`, "Conversation");
 }
 
 /** The conversation whose last status is `statusId`, once the event worker has put it there. */
@@ -70,9 +38,9 @@ describe("direct-message conversations", () => {
   let carol: User;
 
   beforeAll(async () => {
-    alice = await newUser("alice");
-    bob = await newUser("bob");
-    carol = await newUser("carol");
+    alice = await newUser(server, "alice");
+    bob = await newUser(server, "bob");
+    carol = await newUser(server, "carol");
   }, 60_000);
 
   test("a direct status opens a conversation for the author (read) and the recipient (unread) only", async () => {
@@ -151,8 +119,8 @@ describe("direct-message conversations", () => {
   });
 
   test("non-direct statuses open no conversation; a group DM lists every other participant", async () => {
-    const dave = await newUser("dave");
-    const erin = await newUser("erin");
+    const dave = await newUser(server, "dave");
+    const erin = await newUser(server, "erin");
     await post(dave, { status: `@${erin.username} public hello` });
     await post(dave, { status: `@${erin.username} followers only`, visibility: "private" });
     const group = await post(dave, { status: `@${erin.username} @${carol.username} all three`, visibility: "direct" });
@@ -164,8 +132,8 @@ describe("direct-message conversations", () => {
   });
 
   test("a recipient who blocks the sender gets no conversation", async () => {
-    const frank = await newUser("frank");
-    const grace = await newUser("grace");
+    const frank = await newUser(server, "frank");
+    const grace = await newUser(server, "grace");
     expect((await grace.client.post(`/api/v1/accounts/${frank.id}/block`)).status).toBe(200);
     const dm = await post(frank, { status: `@${grace.username} hello?`, visibility: "direct" });
     await conversationWith(frank, dm.id);
@@ -176,8 +144,8 @@ describe("direct-message conversations", () => {
   });
 
   test("pagination by last status with Link headers", async () => {
-    const sender = await newUser("sender");
-    const recipients = [await newUser("r"), await newUser("r"), await newUser("r")];
+    const sender = await newUser(server, "sender");
+    const recipients = [await newUser(server, "r"), await newUser(server, "r"), await newUser(server, "r")];
     const ids: string[] = [];
     for (const recipient of recipients) {
       ids.push((await post(sender, { status: `@${recipient.username} hi`, visibility: "direct" })).id);

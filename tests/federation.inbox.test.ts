@@ -9,9 +9,9 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { generateCryptoKeyPair, getDocumentLoader, signRequest } from "@fedify/fedify";
 import { CryptographicKey, Endpoints, Person } from "@fedify/fedify/vocab";
-import { api, signUp } from "./helpers/client.ts";
 import { startServer, type TestServer } from "./helpers/server.ts";
 import { eventually } from "./helpers/timelines.ts";
+import { namedUser, type User } from "./helpers/social.ts";
 
 setDefaultTimeout(60_000);
 const AP = "application/activity+json";
@@ -99,7 +99,7 @@ async function startRemote(names: string[], extra: Record<string, Record<string,
 
 let server: TestServer;
 let remote: Remote;
-let alice: { token: string; id: string; uri: string; client: ReturnType<typeof api> };
+let alice: User & { uri: string };
 let mallory: FakeActor;
 let eve: FakeActor;
 let zed: FakeActor;
@@ -163,8 +163,7 @@ beforeAll(async () => {
   server = await startServer({ env: { ALLOW_PRIVATE_ADDRESS: "true" } });
   remote = await startRemote(["mallory", "eve", "zed", "nina"], {});
   [mallory, eve, zed] = [remote.actors.mallory!, remote.actors.eve!, remote.actors.zed!];
-  const signed = await signUp(server, { username: "alice" });
-  alice = { token: signed.token, id: signed.accountId!, uri: `${server.url}/users/alice`, client: api(server, signed.token) };
+  alice = { ...(await namedUser(server, "alice")), uri: `${server.url}/users/alice` };
 }, 60_000);
 
 afterAll(async () => {

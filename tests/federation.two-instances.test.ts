@@ -11,19 +11,16 @@
  * every observation polls (`eventually`, up to 15 s).
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { api, signUp } from "./helpers/client.ts";
 import { freePort, startServer, type TestServer } from "./helpers/server.ts";
 import { eventually } from "./helpers/timelines.ts";
+import { namedUser, type User as LocalUser } from "./helpers/social.ts";
 
 setDefaultTimeout(60_000);
 const WAIT = 15_000;
 
-interface User {
-  username: string;
-  token: string;
-  id: string;
+/** A user together with the instance it lives on. */
+interface User extends LocalUser {
   server: TestServer;
-  client: ReturnType<typeof api>;
 }
 
 async function startInstance(host: string): Promise<{ server: TestServer; domain: string }> {
@@ -37,8 +34,7 @@ async function startInstance(host: string): Promise<{ server: TestServer; domain
 }
 
 async function user(server: TestServer, username: string): Promise<User> {
-  const { token, accountId } = await signUp(server, { username });
-  return { username, token, id: accountId!, server, client: api(server, token) };
+  return { ...(await namedUser(server, username)), server };
 }
 
 async function get(u: User, path: string): Promise<any> {

@@ -8,6 +8,7 @@ import { createRestAPIClient, type mastodon } from "masto";
 import { startServer, type TestServer } from "./helpers/server.ts";
 import { authorizeWithPassword, randomIp, registerApp, signUp } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
+import { eventually as poll } from "./helpers/social.ts";
 
 let server: TestServer;
 let client: mastodon.rest.Client;
@@ -78,16 +79,8 @@ test("the raw JSON behind those calls is a valid CredentialAccount", async () =>
   assertEntity("CredentialAccount", await response.json());
 });
 
-/** Polls until `check` returns a value (the event worker delivers asynchronously). */
-async function eventually<T>(check: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
+/** Polls every 100 ms for up to 10 s (the event worker delivers asynchronously). */
+const eventually = <T>(check: () => Promise<T | undefined>, what: string) => poll(check, what, 10_000, 100);
 
 test("a day in miniature through masto.js: follow, post, home, mention, favourite, reply, context", async () => {
   const bobSignUp = await signUp(server, { username: "masto_bob" });

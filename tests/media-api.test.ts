@@ -8,25 +8,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { isBlurhashValid } from "blurhash";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { startServer, type TestServer } from "./helpers/server.ts";
 import { api, authorizeWithPassword, randomIp, registerApp, signUp } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
-
-// s3rver ships no type declarations; see tests/media.test.ts.
-interface S3rver {
-  run(): Promise<{ address: string; port: number }>;
-  close(): Promise<void>;
-}
-const S3rver = createRequire(import.meta.url)("s3rver") as new (options: {
-  address?: string;
-  port?: number;
-  silent?: boolean;
-  directory: string;
-}) => S3rver;
+import { S3rver } from "./helpers/s3rver.ts";
 
 // ---------------------------------------------------------------------------
 // Generated test files

@@ -1,26 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Config } from "../src/config.ts";
 import { createDiskMediaStore } from "../src/services/media/disk.ts";
 import type { MediaStore } from "../src/services/media/port.ts";
 import { createS3MediaStore } from "../src/services/media/s3.ts";
-
-// s3rver ships no type declarations (and there is no @types package in the
-// project); requiring it keeps `tsc --noEmit` clean without an ambient .d.ts.
-interface S3rver {
-  run(): Promise<{ address: string; port: number }>;
-  close(): Promise<void>;
-}
-const S3rver = createRequire(import.meta.url)("s3rver") as new (options: {
-  address?: string;
-  port?: number;
-  silent?: boolean;
-  directory: string;
-}) => S3rver;
+import { S3rver } from "./helpers/s3rver.ts";
 
 // Zero and 0xff bytes catch any accidental text decoding on the way through.
 const BYTES = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff, 0x0d, 0x0a, 0x1a, 0x0a]);

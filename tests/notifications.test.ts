@@ -15,8 +15,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { backendEnv, freePort, startServer, type TestServer } from "./helpers/server.ts";
-import { api, signUp } from "./helpers/client.ts";
+import { api } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
+import { eventually, newUser, notifications, ok, post, type User } from "./helpers/social.ts";
 import { createApp } from "../src/app.ts";
 import { closeContext, openContext } from "../src/bootstrap.ts";
 import { loadConfig } from "../src/config.ts";
@@ -34,51 +35,6 @@ beforeAll(async () => {
 
 afterAll(() => server?.stop());
 
-interface User {
-  id: string;
-  username: string;
-  token: string;
-  client: ReturnType<typeof api>;
-}
-
-let counter = 0;
-async function newUser(prefix = "user"): Promise<User> {
-  const username = `${prefix}${++counter}`;
-  const { token, accountId } = await signUp(server, { username });
-  if (!accountId) throw new Error(`sign-up of ${username} gave no account id`);
-  return { id: accountId, username, token, client: api(server, token) };
-}
-
-async function post(user: User, body: Record<string, unknown>) {
-  const response = await user.client.post("/api/v1/statuses", body);
-  if (response.status !== 200) throw new Error(`posting failed: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body as { id: string; [key: string]: unknown };
-}
-
-async function ok(promise: Promise<{ status: number; body: any }>, what: string) {
-  const response = await promise;
-  if (response.status !== 200) throw new Error(`${what}: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body;
-}
-
-async function notifications(user: User, query = ""): Promise<any[]> {
-  const response = await user.client.get(`/api/v1/notifications${query}`);
-  expect(response.status).toBe(200);
-  for (const notification of response.body) assertEntity("Notification", notification);
-  return response.body;
-}
-
-/** Polls until `check` returns something truthy (the event worker is asynchronous). */
-async function eventually<T>(check: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
-
 function waitForNotification(user: User, match: (n: any) => boolean, what: string, query = "") {
   return eventually(async () => (await notifications(user, query)).find(match), what);
 }
@@ -88,7 +44,7 @@ function waitForNotification(user: User, match: (n: any) => boolean, what: strin
  * event emitted before it has then been handled.
  */
 async function settle(user: User): Promise<void> {
-  const sentinel = await newUser("sentinel");
+  const sentinel = await newUser(server, "sentinel");
   // The recipient follows the sentinel so no notification policy holds the mention back.
   await ok(user.client.post(`/api/v1/accounts/${sentinel.id}/follow`), "follow sentinel");
   const status = await post(sentinel, { status: `@${user.username} sentinel` });
@@ -97,8 +53,8 @@ async function settle(user: User): Promise<void> {
 
 describe("each notification type", () => {
   test("mention: the mentioned account is notified with the status, the author is not", async () => {
-    const alice = await newUser("alice");
-    const bob = await newUser("bob");
+    const alice = await newUser(server, "alice");
+    const bob = await newUser(server, "bob");
     const status = await post(bob, { status: `hello @${alice.username}` });
     const mention = await waitForNotification(alice, (n) => n.type === "mention", "a mention");
     expect(mention.account.id).toBe(bob.id);
@@ -120,8 +76,8 @@ describe("each notification type", () => {
   });
 
   test("follow: notified on follow, gone on unfollow", async () => {
-    const alice = await newUser("alice");
-    const bob = await newUser("bob");
+    const alice = await newUser(server, "alice");
+    const bob = await newUser(server, "bob");
     await ok(bob.client.post(`/api/v1/accounts/${alice.id}/follow`), "follow");
     const follow = await waitForNotification(alice, (n) => n.type === "follow", "a follow");
     expect(follow.account.id).toBe(bob.id);
@@ -132,9 +88,9 @@ describe("each notification type", () => {
   });
 
   test("follow_request on a locked account; authorizing replaces it with nothing", async () => {
-    const carol = await newUser("carol");
+    const carol = await newUser(server, "carol");
     await ok(carol.client.patch("/api/v1/accounts/update_credentials", { locked: true }), "lock");
-    const bob = await newUser("bob");
+    const bob = await newUser(server, "bob");
     await ok(bob.client.post(`/api/v1/accounts/${carol.id}/follow`), "follow");
     const request = await waitForNotification(carol, (n) => n.type === "follow_request", "a follow request");
     expect(request.account.id).toBe(bob.id);
@@ -149,8 +105,8 @@ describe("each notification type", () => {
   });
 
   test("favourite: once per favourite, removed by unfavourite, new on refavourite", async () => {
-    const alice = await newUser("alice");
-    const bob = await newUser("bob");
+    const alice = await newUser(server, "alice");
+    const bob = await newUser(server, "bob");
     const status = await post(alice, { status: "favourite me" });
     await ok(bob.client.post(`/api/v1/statuses/${status.id}/favourite`), "favourite");
     const first = await waitForNotification(alice, (n) => n.type === "favourite", "a favourite");
@@ -173,8 +129,8 @@ describe("each notification type", () => {
   });
 
   test("reblog: notified with the original status, removed by unreblog", async () => {
-    const alice = await newUser("alice");
-    const bob = await newUser("bob");
+    const alice = await newUser(server, "alice");
+    const bob = await newUser(server, "bob");
     const status = await post(alice, { status: "boost me" });
     await ok(bob.client.post(`/api/v1/statuses/${status.id}/reblog`), "reblog");
     const reblog = await waitForNotification(alice, (n) => n.type === "reblog", "a reblog");
@@ -186,9 +142,9 @@ describe("each notification type", () => {
   });
 
   test("status: followers with notify=true hear of original posts, not of replies to others or DMs", async () => {
-    const alice = await newUser("alice");
-    const bob = await newUser("bob");
-    const other = await newUser("other");
+    const alice = await newUser(server, "alice");
+    const bob = await newUser(server, "bob");
+    const other = await newUser(server, "other");
     await ok(bob.client.post(`/api/v1/accounts/${alice.id}/follow`, { notify: true }), "follow with notify");
     const original = await post(alice, { status: "a new post" });
     const notified = await waitForNotification(bob, (n) => n.type === "status", "a status notification");
@@ -206,8 +162,8 @@ describe("each notification type", () => {
   });
 
   test("update: whoever boosted a status hears of its edit", async () => {
-    const alice = await newUser("alice");
-    const bob = await newUser("bob");
+    const alice = await newUser(server, "alice");
+    const bob = await newUser(server, "bob");
     const status = await post(alice, { status: "first version" });
     await ok(bob.client.post(`/api/v1/statuses/${status.id}/reblog`), "reblog");
     await ok(alice.client.put(`/api/v1/statuses/${status.id}`, { status: "second version" }), "edit");
@@ -220,9 +176,9 @@ describe("each notification type", () => {
 
 describe("suppression", () => {
   test("a mute with notifications hides them; a mute without does not", async () => {
-    const alice = await newUser("alice");
-    const loud = await newUser("loud");
-    const quiet = await newUser("quiet");
+    const alice = await newUser(server, "alice");
+    const loud = await newUser(server, "loud");
+    const quiet = await newUser(server, "quiet");
     await ok(alice.client.post(`/api/v1/accounts/${quiet.id}/mute`, { notifications: true }), "mute with notifications");
     await ok(alice.client.post(`/api/v1/accounts/${loud.id}/mute`, { notifications: false }), "mute without");
     await post(quiet, { status: `@${alice.username} you won't hear this` });
@@ -233,8 +189,8 @@ describe("suppression", () => {
   });
 
   test("a block stops new notifications and hides the old ones", async () => {
-    const alice = await newUser("alice");
-    const bob = await newUser("bob");
+    const alice = await newUser(server, "alice");
+    const bob = await newUser(server, "bob");
     const status = await post(alice, { status: "hello" });
     await ok(bob.client.post(`/api/v1/statuses/${status.id}/favourite`), "favourite");
     await waitForNotification(alice, (n) => n.type === "favourite", "the favourite");
@@ -251,8 +207,8 @@ describe("suppression", () => {
   });
 
   test("a notification never shows a status its recipient can no longer see", async () => {
-    const alice = await newUser("alice");
-    const bob = await newUser("bob");
+    const alice = await newUser(server, "alice");
+    const bob = await newUser(server, "bob");
     await ok(bob.client.post(`/api/v1/accounts/${alice.id}/follow`, { notify: true }), "follow with notify");
     const secret = await post(alice, { status: "followers only", visibility: "private" });
     const notified = await waitForNotification(bob, (n) => n.type === "status", "the private post's notification");
@@ -266,8 +222,8 @@ describe("suppression", () => {
   });
 
   test("a notification whose status is deleted disappears", async () => {
-    const alice = await newUser("alice");
-    const bob = await newUser("bob");
+    const alice = await newUser(server, "alice");
+    const bob = await newUser(server, "bob");
     const status = await post(bob, { status: `@${alice.username} soon gone` });
     const mention = await waitForNotification(alice, (n) => n.type === "mention", "the mention");
     expect((await bob.client.delete(`/api/v1/statuses/${status.id}`)).status).toBe(200);
@@ -283,8 +239,8 @@ describe("reading and managing notifications", () => {
   let favouriteId: string;
 
   beforeAll(async () => {
-    alice = await newUser("alice");
-    const bob = await newUser("bob");
+    alice = await newUser(server, "alice");
+    const bob = await newUser(server, "bob");
     const status = await post(alice, { status: "mine" });
     await post(bob, { status: `@${alice.username} one` });
     mentionId = (await waitForNotification(alice, (n) => n.type === "mention", "mention")).id;
@@ -352,7 +308,7 @@ describe("reading and managing notifications", () => {
 
 describe("markers", () => {
   test("round trip with versions", async () => {
-    const user = await newUser("marker");
+    const user = await newUser(server, "marker");
     const first = await ok(
       user.client.post("/api/v1/markers", { home: { last_read_id: "100" }, notifications: { last_read_id: "7" } }),
       "save markers",
@@ -386,12 +342,12 @@ describe("markers", () => {
 
 describe("grouped notifications (v2)", () => {
   test("three favourites of one status make one group", async () => {
-    const alice = await newUser("alice");
+    const alice = await newUser(server, "alice");
     const status = await post(alice, { status: "popular" });
-    const fans = [await newUser("fan"), await newUser("fan"), await newUser("fan")];
+    const fans = [await newUser(server, "fan"), await newUser(server, "fan"), await newUser(server, "fan")];
     for (const fan of fans) await ok(fan.client.post(`/api/v1/statuses/${status.id}/favourite`), "favourite");
     await eventually(async () => (await notifications(alice, "?types[]=favourite")).length === 3, "three favourites");
-    const follower = await newUser("follower");
+    const follower = await newUser(server, "follower");
     await ok(follower.client.post(`/api/v1/accounts/${alice.id}/follow`), "follow");
     await waitForNotification(alice, (n) => n.type === "follow", "the follow");
 
@@ -475,9 +431,9 @@ describe("grouped notifications (v2)", () => {
 
 describe("notification policy", () => {
   test("defaults, validation, and drop for_not_following", async () => {
-    const alice = await newUser("alice");
-    const friend = await newUser("friend");
-    const stranger = await newUser("stranger");
+    const alice = await newUser(server, "alice");
+    const friend = await newUser(server, "friend");
+    const stranger = await newUser(server, "stranger");
     await ok(alice.client.post(`/api/v1/accounts/${friend.id}/follow`), "follow friend");
 
     const initial = await alice.client.get("/api/v2/notifications/policy");
@@ -514,8 +470,8 @@ describe("notification policy", () => {
   });
 
   test("filter holds notifications as a request until accepted", async () => {
-    const alice = await newUser("alice");
-    const stranger = await newUser("stranger");
+    const alice = await newUser(server, "alice");
+    const stranger = await newUser(server, "stranger");
     await ok(alice.client.patch("/api/v2/notifications/policy", { for_not_following: "filter" }), "filter");
     const status = await post(stranger, { status: `@${alice.username} please notice me` });
     await settle(alice);
@@ -550,8 +506,8 @@ describe("notification policy", () => {
   });
 
   test("dismissing a request discards what it held", async () => {
-    const alice = await newUser("alice");
-    const stranger = await newUser("stranger");
+    const alice = await newUser(server, "alice");
+    const stranger = await newUser(server, "stranger");
     await ok(alice.client.patch("/api/v2/notifications/policy", { for_not_following: "filter" }), "filter");
     await post(stranger, { status: `@${alice.username} spam` });
     const request = await eventually(
@@ -601,11 +557,7 @@ describe("poll notifications", () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function localUser(prefix: string): Promise<User> {
-    const username = `${prefix}${++counter}`;
-    const { token, accountId } = await signUp(local, { username });
-    return { id: accountId!, username, token, client: api(local, token) };
-  }
+  const localUser = (prefix: string) => newUser(local, prefix);
 
   test("the author and every voter hear that the poll ended, once", async () => {
     const author = await localUser("pollster");

@@ -149,6 +149,15 @@ function contract(name: string, start: () => Promise<Harness>): void {
       }
     });
 
+    test("mget reads many strings in order, null for missing keys and other types", async () => {
+      const [a, b, missing, list] = [fresh("mget-a"), fresh("mget-b"), fresh("mget-missing"), fresh("mget-list")];
+      await redis.set(a, "123");
+      await redis.set(b, '{"a":1}');
+      await redis.lpush(list, "x");
+      expect(await redis.mget([a, missing, b, list, a])).toEqual(["123", null, '{"a":1}', null, "123"]);
+      expect(await redis.mget([])).toEqual([]);
+    });
+
     test("set with nx only writes a missing key", async () => {
       const key = fresh("nx");
       expect(await redis.set(key, "first", { nx: true })).toBe(true);

@@ -9,32 +9,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { startServer, type TestServer } from "./helpers/server.ts";
-import { api, authorizeWithPassword, registerApp, signUp } from "./helpers/client.ts";
+import { api, authorizeWithPassword, registerApp } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
-
-interface User {
-  username: string;
-  id: string;
-  token: string;
-  client: ReturnType<typeof api>;
-}
+import { allPages, newUser, newUsers, type User } from "./helpers/social.ts";
 
 let server: TestServer;
-let counter = 0;
-
-async function user(prefix: string): Promise<User> {
-  const username = `${prefix}${++counter}`;
-  const { token, accountId } = await signUp(server, { username });
-  if (!accountId) throw new Error(`no account id for ${username}`);
-  return { username, id: accountId, token, client: api(server, token) };
-}
+const user = (prefix: string) => newUser(server, prefix);
 
 /** At least five, for destructuring; callers ask for as many as they name. */
 type Several = [User, User, User, User, User, ...User[]];
 
-async function users(prefix: string, n: number): Promise<User[]> {
-  return Promise.all(Array.from({ length: n }, () => user(prefix)));
-}
+const users = (prefix: string, n: number) => newUsers(server, prefix, n);
 
 /** The viewer's Relationship with `target`, schema-checked. */
 async function relationship(viewer: User, target: User) {
@@ -60,26 +45,6 @@ async function act(viewer: User, target: User | string, action: string, body?: u
     expect(response.body.id).toBe(id);
   }
   return response;
-}
-
-/** Follows every Link rel="next" from `path`, collecting the pages. */
-async function allPages(viewer: User | null, path: string): Promise<{ pages: any[][]; links: (string | null)[] }> {
-  const client = viewer ? viewer.client : api(server);
-  const pages: any[][] = [];
-  const links: (string | null)[] = [];
-  let next: string | null = path;
-  while (next) {
-    const response: { status: number; headers: Headers; body: any[] } = await client.get(next);
-    expect(response.status).toBe(200);
-    const link: string | null = response.headers.get("link");
-    links.push(link);
-    if (response.body.length === 0) break;
-    pages.push(response.body);
-    const match: RegExpExecArray | null = link ? /<([^>]+)>; rel="next"/.exec(link) : null;
-    next = match ? new URL(match[1]!).pathname + new URL(match[1]!).search : null;
-    if (pages.length > 20) throw new Error("pagination does not end");
-  }
-  return { pages, links };
 }
 
 beforeAll(async () => {
@@ -415,7 +380,7 @@ describe("domain blocks", () => {
   });
 
   test("the list pages with Link headers", async () => {
-    const { pages, links } = await allPages(alice, "/api/v1/domain_blocks?limit=2");
+    const { pages, links } = await allPages(server, alice, "/api/v1/domain_blocks?limit=2", 20);
     expect(pages.flat()).toEqual(["xn--bcher-kva.example", "spam.example", "example.com"]);
     expect(pages.map((p) => p.length)).toEqual([2, 1]);
     expect(links[0]).toContain("limit=2");
@@ -586,7 +551,7 @@ describe("followers and following lists", () => {
   }, 90_000);
 
   test("pages of followers have no duplicates or gaps, newest follow first", async () => {
-    const { pages, links } = await allPages(null, `/api/v1/accounts/${target.id}/followers?limit=3`);
+    const { pages, links } = await allPages(server, null, `/api/v1/accounts/${target.id}/followers?limit=3`, 20);
     expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
     for (const a of pages.flat()) assertEntity("Account", a);
     expect(pages.flat().map((a) => a.id)).toEqual(followers.map((f) => f.id).reverse());

@@ -9,20 +9,14 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startServer, type TestServer } from "./helpers/server.ts";
-import { api, signUp } from "./helpers/client.ts";
+import { api } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
+import { namedUser, ok, type User } from "./helpers/social.ts";
 
 setDefaultTimeout(60_000);
 
 type Visibility = "public" | "unlisted" | "private" | "direct";
 const VISIBILITIES: Visibility[] = ["public", "unlisted", "private", "direct"];
-
-interface User {
-  username: string;
-  id: string;
-  token: string;
-  client: ReturnType<typeof api>;
-}
 
 let server: TestServer;
 let anonymous: ReturnType<typeof api>;
@@ -30,17 +24,9 @@ const users: Record<string, User> = {};
 /** The author's matrix statuses, each containing the word "zebrafinch". */
 const matrix = {} as Record<Visibility, string>;
 
-async function ok<T = any>(response: Promise<{ status: number; body: any }>, what: string): Promise<T> {
-  const r = await response;
-  if (r.status !== 200) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body as T;
-}
-
 async function makeUser(username: string, profile: Record<string, unknown> = {}): Promise<User> {
-  const { token, accountId } = await signUp(server, { username });
-  const client = api(server, token);
-  if (Object.keys(profile).length > 0) await ok(client.patch("/api/v1/accounts/update_credentials", profile), "profile");
-  const user = { username, id: accountId!, token, client };
+  const user = await namedUser(server, username);
+  if (Object.keys(profile).length > 0) await ok(user.client.patch("/api/v1/accounts/update_credentials", profile), "profile");
   users[username] = user;
   return user;
 }

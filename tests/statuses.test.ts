@@ -9,33 +9,17 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startServer, type TestServer } from "./helpers/server.ts";
-import { api, signUp } from "./helpers/client.ts";
+import { api } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
+import { allPages, linkTo, newUser, newUsers, type User } from "./helpers/social.ts";
 import { extractEmojiShortcodes, extractHashtags, extractMentions, formatPlainText, statusLength } from "../src/text/index.ts";
-
-interface User {
-  username: string;
-  id: string;
-  token: string;
-  client: ReturnType<typeof api>;
-}
 
 // Sign-ups hash passwords (argon2): tests that create many users need time.
 setDefaultTimeout(60_000);
 
 let server: TestServer;
-let counter = 0;
-
-async function user(prefix: string): Promise<User> {
-  const username = `${prefix}${++counter}`;
-  const { token, accountId } = await signUp(server, { username });
-  if (!accountId) throw new Error(`no account id for ${username}`);
-  return { username, id: accountId, token, client: api(server, token) };
-}
-
-async function users(prefix: string, n: number): Promise<User[]> {
-  return Promise.all(Array.from({ length: n }, () => user(prefix)));
-}
+const user = (prefix: string) => newUser(server, prefix);
+const users = (prefix: string, n: number) => newUsers(server, prefix, n);
 
 function two(list: User[]): [User, User] {
   return [list[0]!, list[1]!];
@@ -71,27 +55,6 @@ async function act(viewer: User, id: string, action: string, body?: unknown) {
   const response = await viewer.client.post(`/api/v1/statuses/${id}/${action}`, body);
   if (response.status === 200) assertEntity("Status", response.body);
   return response;
-}
-
-function nextLink(link: string | null, rel: "next" | "prev"): string | null {
-  const match = link ? new RegExp(`<([^>]+)>; rel="${rel}"`).exec(link) : null;
-  return match ? new URL(match[1]!).pathname + new URL(match[1]!).search : null;
-}
-
-/** Follows every Link rel="next" from `path`, collecting the pages. */
-async function allPages(viewer: User | null, path: string): Promise<any[][]> {
-  const client = viewer ? viewer.client : api(server);
-  const pages: any[][] = [];
-  let next: string | null = path;
-  while (next) {
-    const response: { status: number; headers: Headers; body: any[] } = await client.get(next);
-    expect(response.status).toBe(200);
-    if (response.body.length === 0) break;
-    pages.push(response.body);
-    next = nextLink(response.headers.get("link"), "next");
-    if (pages.length > 30) throw new Error("pagination does not end");
-  }
-  return pages;
 }
 
 beforeAll(async () => {
@@ -513,7 +476,7 @@ describe("favourites", () => {
     expect((await fetchStatus(null, twice.id)).body.favourites_count).toBe(0);
 
     // favourited_by pages through all 20 by favourite id, no duplicates, no gaps.
-    const pages = await allPages(null, `/api/v1/statuses/${status.id}/favourited_by?limit=6`);
+    const pages = (await allPages(server, null, `/api/v1/statuses/${status.id}/favourited_by?limit=6`)).pages;
     expect(pages.map((p) => p.length)).toEqual([6, 6, 6, 2]);
     const ids = pages.flat().map((a) => a.id);
     expect(new Set(ids).size).toBe(20);
@@ -529,13 +492,13 @@ describe("favourites", () => {
     expect(first.status).toBe(200);
     expect(first.headers.get("link")).toContain('rel="next"');
     for (const s of first.body) assertEntity("Status", s);
-    const pages = await allPages(carol, "/api/v1/favourites?limit=3");
+    const pages = (await allPages(server, carol, "/api/v1/favourites?limit=3")).pages;
     expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
     expect(pages.flat().map((s) => s.id)).toEqual(statuses.map((s) => s.id));
     expect(pages.flat().every((s) => s.favourited === true)).toBe(true);
     // prev from the second page leads back to the first.
-    const second = await carol.client.get(nextLink(first.headers.get("link"), "next")!);
-    const back = await carol.client.get(nextLink(second.headers.get("link"), "prev")!);
+    const second = await carol.client.get(linkTo(first.headers.get("link"), "next")!);
+    const back = await carol.client.get(linkTo(second.headers.get("link"), "prev")!);
     expect(back.body.map((s: any) => s.id)).toEqual(first.body.map((s: any) => s.id));
     expect((await api(server).get("/api/v1/favourites")).status).toBe(401);
   });
@@ -777,7 +740,7 @@ describe("reading many statuses", () => {
     const selfReply = await post(author, { status: "thread", in_reply_to_id: own[0]!.id });
     const boost = (await act(author, other.id, "reblog")).body;
 
-    const all = await allPages(null, `/api/v1/accounts/${author.id}/statuses?limit=3`);
+    const all = (await allPages(server, null, `/api/v1/accounts/${author.id}/statuses?limit=3`)).pages;
     const ids = all.flat().map((s) => s.id);
     expect(ids).toEqual([boost.id, selfReply.id, reply.id, ...own.map((s) => s.id).reverse()]);
     for (const s of all.flat()) assertEntity("Status", s);

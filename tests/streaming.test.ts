@@ -15,6 +15,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { RedisClient } from "bun";
+import { createStreamingAPIClient } from "masto";
 import { freePort, startServer, type TestServer } from "./helpers/server.ts";
 import { api, authorizeWithPassword, registerApp, appToken } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
@@ -483,6 +484,43 @@ describe("errors keep the connection", () => {
     client.send({ type: "unsubscribe", stream: "hashtag", tag: "many1" });
     await client.subscribe("hashtag", { tag: "onetoomany" });
     expect(client.frames.filter((f) => f.error !== undefined)).toEqual([]);
+  });
+});
+
+describe("masto.js, the client library of Elk and Phanpy", () => {
+  test("its streaming client (token as the WebSocket protocol) gets user and hashtag events", async () => {
+    const [alice, bob] = await Promise.all([user("alice"), user("bob")]);
+    await follow(bob, alice);
+    const tag = `Masto${Math.random().toString(36).slice(2, 8)}`;
+    const streaming = createStreamingAPIClient({
+      streamingApiUrl: server.url.replace(/^http/, "ws"),
+      accessToken: bob.token,
+      retry: false,
+    });
+    try {
+      const home = streaming.user.subscribe().values();
+      const tagged = streaming.hashtag.subscribe({ tag }).values();
+      // masto.js sends its subscriptions without waiting for an answer: post until one arrives.
+      const deadline = Date.now() + WAIT_MS;
+      let pending: [Promise<IteratorResult<any>>, Promise<IteratorResult<any>>] | null = null;
+      for (;;) {
+        const status = await post(alice, { status: `via masto.js #${tag}` });
+        pending ??= [home.next(), tagged.next()];
+        const both = Promise.all(pending);
+        const result = await Promise.race([both, Bun.sleep(1_000).then(() => null)]);
+        if (result) {
+          const [fromHome, fromTag] = result.map((r) => r.value);
+          expect(fromHome).toMatchObject({ stream: ["user"], event: "update" });
+          expect(fromTag).toMatchObject({ stream: ["hashtag", tag], event: "update" });
+          expect(fromHome.payload.content).toContain("via masto.js");
+          expect(fromTag.payload.tags[0].name.toLowerCase()).toBe(tag.toLowerCase());
+          break;
+        }
+        if (Date.now() > deadline) throw new Error(`masto.js got nothing (last post ${status.id})`);
+      }
+    } finally {
+      streaming.close();
+    }
   });
 });
 

@@ -17,8 +17,9 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { startServer, type TestServer } from "./helpers/server.ts";
-import { api, signUp } from "./helpers/client.ts";
+import { api } from "./helpers/client.ts";
 import { assertEntity } from "./helpers/openapi.ts";
+import { namedUser, ok, type User } from "./helpers/social.ts";
 
 setDefaultTimeout(60_000);
 
@@ -37,12 +38,6 @@ const EXPECTED: Record<ViewerName, Visibility[]> = {
   blocker: [],
 };
 
-interface User {
-  username: string;
-  id: string;
-  client: ReturnType<typeof api>;
-}
-
 let server: TestServer;
 const users = {} as Record<Exclude<ViewerName, "anonymous">, User>;
 const statuses = {} as Record<Visibility, string>;
@@ -59,19 +54,11 @@ function seen(ids: string[]): Visibility[] {
   return VISIBILITIES.filter((v) => ids.includes(statuses[v]));
 }
 
-async function ok(response: Promise<{ status: number; body: any }>, what: string) {
-  const r = await response;
-  if (r.status !== 200) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body;
-}
-
 beforeAll(async () => {
   server = await startServer();
   let n = 0;
   for (const name of ["author", "follower", "mentioned", "stranger", "blocked", "blocker"] as const) {
-    const username = `${name}${++n}`;
-    const { token, accountId } = await signUp(server, { username });
-    users[name] = { username, id: accountId!, client: api(server, token) };
+    users[name] = await namedUser(server, `${name}${++n}`);
   }
   const { author, follower, mentioned, stranger, blocked, blocker } = users;
   for (const fan of [follower, blocked, blocker]) await ok(fan.client.post(`/api/v1/accounts/${author.id}/follow`), "follow");

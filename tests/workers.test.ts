@@ -12,8 +12,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { backendEnv, freePort } from "./helpers/server.ts";
-import { api, signUp } from "./helpers/client.ts";
+import { api } from "./helpers/client.ts";
 import { eventually } from "./helpers/timelines.ts";
+import { newUser } from "./helpers/social.ts";
 import { createApp } from "../src/app.ts";
 import { closeContext, openContext } from "../src/bootstrap.ts";
 import { loadConfig } from "../src/config.ts";
@@ -35,7 +36,6 @@ let http: ReturnType<typeof Bun.serve>;
 let worker: EventWorker;
 let dataDir: string;
 let base: { url: string };
-let counter = 0;
 
 /** Every fanout chunk the worker runs, as seen by an extra handler. */
 const chunks: DomainEvent<EventPayloads["fanout.chunk"]>[] = [];
@@ -62,11 +62,7 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function localUser(prefix: string) {
-  const username = `${prefix}${++counter}`;
-  const { token, accountId } = await signUp(base, { username });
-  return { id: accountId!, username, token, client: api(base, token) };
-}
+const localUser = (prefix: string) => newUser(base, prefix);
 
 /**
  * `count` local followers of `targetId`, created in bulk; `inactiveDays`

@@ -12,10 +12,10 @@ import { extractEmojiShortcodes, htmlToText } from "../../src/text/index.ts";
 import { loadAccounts, type Account } from "../accounts/serializer.ts";
 import { serializeCustomEmoji } from "../instance/serializer.ts";
 import { renderMediaAttachments, type MediaAttachment } from "../media/serializer.ts";
-import { visibleStatusIds } from "./visibility.ts";
+import { renderCache, type StatusKey, type StatusParts } from "./render-cache.ts";
+import { visibleToViewer } from "./visibility.ts";
 import {
   selectEdits,
-  selectStatusesWithStats,
   type EditRow,
   type MediaRow,
   type PollRow,
@@ -164,24 +164,41 @@ export function serializePoll(row: PollRow, viewer: Viewer | null, ownVotes: num
 
 // ---------------------------------------------------------------------------
 // Batch loading
+//
+// A page is read in one query (selectPage): the rows the viewer may see
+// (the visibility predicate is evaluated there, never cached), the
+// originals of reblogs among them, their counts, polls, and every
+// viewer-specific flag. The viewer-independent parts (media, mentions, tags,
+// emojis, application) come from the render cache (render-cache.ts) or, for
+// statuses not rendered before, from four more queries. Accounts load
+// alongside the page query when the cache already knows the authors. A page
+// of statuses rendered before costs one query plus the accounts'.
+
+/** A row of the page query: the status, its counts, poll and the viewer's state. */
+interface PageRow extends StatusWithStats {
+  /** Asked for and visible (false: only loaded as the original of a reblog). */
+  requested: boolean;
+  account_domain: string | null;
+  favourited: boolean | null;
+  reblogged: boolean | null;
+  bookmarked: boolean | null;
+  pinned: boolean | null;
+  muted: boolean | null;
+  poll_id: string | null;
+  poll_account_id: string | null;
+  poll_options: string[] | null;
+  poll_votes_counts: string[] | null;
+  poll_multiple: boolean | null;
+  poll_hide_totals: boolean | null;
+  poll_voters_count: string | null;
+  poll_expires_at: Date | null;
+  own_votes: number[] | null;
+}
 
 interface Loaded {
-  rows: Map<string, StatusWithStats>;
+  rows: Map<string, PageRow>;
   accounts: Map<string, Account>;
-  mentions: Map<string, string[]>;
-  tags: Map<string, string[]>;
-  media: Map<string, MediaRow[]>;
-  polls: Map<string, PollRow>;
-  applications: Map<string, { name: string; website: string | null }>;
-  /** Custom emojis by `domain:shortcode` ("" for local). */
-  emojis: Map<string, CustomEmoji>;
-  // Viewer state
-  favourited: Set<string>;
-  reblogged: Set<string>;
-  bookmarked: Set<string>;
-  pinned: Set<string>;
-  mutedConversations: Set<string>;
-  votes: Map<string, number[]>;
+  parts: Map<string, StatusParts>;
 }
 
 function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
@@ -195,102 +212,171 @@ function groupBy<T>(rows: T[], key: (row: T) => string): Map<string, T[]> {
   return map;
 }
 
-/** Loads the given status rows, their reblog originals and everything they embed. */
-async function loadAll(ctx: AppContext, db: Db, ids: string[], viewer: Viewer | null): Promise<Loaded> {
-  const first = await selectStatusesWithStats(db, ids);
-  const originalIds = first.map((r) => r.reblog_of_id).filter((id): id is string => id !== null && !ids.includes(id));
-  const originals = await selectStatusesWithStats(db, originalIds);
-  const rows = new Map([...first, ...originals].map((r) => [r.id, r]));
-  const all = [...rows.keys()];
-  const conversations = [...new Set([...rows.values()].map((r) => r.conversation_id).filter((c): c is string => c !== null))];
-  const applicationIds = [...new Set([...rows.values()].map((r) => r.application_id).filter((a): a is string => a !== null))];
-  const v = viewer?.accountId ?? null;
-  const shortcodes = [
-    ...new Set([...rows.values()].flatMap((r) => extractEmojiShortcodes(`${r.spoiler_text}\n${htmlToText(r.content)}`))),
-  ];
-
-  const [mentionRows, tagRows, mediaRows, pollRows, appRows, favRows, reblogRows, bookmarkRows, pinRows, muteRows, emojiRows] =
-    await Promise.all([
-      db`SELECT status_id, account_id FROM mentions WHERE status_id = ANY(${all}::bigint[]) ORDER BY account_id`,
-      db`SELECT st.status_id, t.name FROM statuses_tags st JOIN tags t ON t.id = st.tag_id
-         WHERE st.status_id = ANY(${all}::bigint[]) ORDER BY t.name`,
-      db<MediaRow[]>`SELECT * FROM media_attachments WHERE status_id = ANY(${all}::bigint[]) ORDER BY id`,
-      db<PollRow[]>`SELECT * FROM polls WHERE status_id = ANY(${all}::bigint[])`,
-      applicationIds.length > 0
-        ? db`SELECT id, name, website FROM oauth_applications WHERE id = ANY(${applicationIds}::bigint[])`
-        : Promise.resolve([]),
-      v ? db`SELECT status_id FROM favourites WHERE account_id = ${v} AND status_id = ANY(${all}::bigint[])` : [],
-      v
-        ? db`SELECT reblog_of_id AS status_id FROM statuses
-             WHERE account_id = ${v} AND reblog_of_id = ANY(${all}::bigint[]) AND deleted_at IS NULL`
-        : [],
-      v ? db`SELECT status_id FROM bookmarks WHERE account_id = ${v} AND status_id = ANY(${all}::bigint[])` : [],
-      v ? db`SELECT status_id FROM status_pins WHERE account_id = ${v} AND status_id = ANY(${all}::bigint[])` : [],
-      v && conversations.length > 0
-        ? db`SELECT conversation_id FROM conversation_mutes
-             WHERE account_id = ${v} AND conversation_id = ANY(${conversations}::bigint[])`
-        : [],
-      shortcodes.length > 0
-        ? db`SELECT shortcode, domain, image_url, static_url, visible_in_picker, category FROM custom_emojis
-             WHERE NOT disabled AND shortcode = ANY(${shortcodes}::text[])`
-        : [],
-    ]);
-  const voteRows =
-    v && pollRows.length > 0
-      ? await db`SELECT poll_id, choice FROM poll_votes
-                 WHERE account_id = ${v} AND poll_id = ANY(${pollRows.map((p) => p.id)}::bigint[]) ORDER BY choice`
-      : [];
-
-  const accountIds = [...[...rows.values()].map((r) => r.account_id), ...mentionRows.map((m) => m.account_id as string)];
-  const accounts = await loadAccounts(db, ctx.config, accountIds);
-  const ids_ = (list: readonly Record<string, unknown>[], key = "status_id") => new Set(list.map((r) => String(r[key])));
-
-  return {
-    rows,
-    accounts,
-    mentions: new Map([...groupBy(mentionRows, (m) => m.status_id as string)].map(([k, ms]) => [k, ms.map((m) => m.account_id as string)])),
-    tags: new Map([...groupBy(tagRows, (t) => t.status_id as string)].map(([k, ts]) => [k, ts.map((t) => t.name as string)])),
-    media: groupBy(mediaRows, (m) => m.status_id!),
-    polls: new Map(pollRows.map((p) => [p.status_id, p])),
-    emojis: new Map(
-      emojiRows.map((e) => [
-        `${((e.domain as string | null) ?? "").toLowerCase()}:${e.shortcode}`,
-        serializeCustomEmoji(e as unknown as Parameters<typeof serializeCustomEmoji>[0]),
-      ]),
-    ),
-    applications: new Map(appRows.map((a) => [a.id as string, { name: a.name as string, website: (a.website as string | null) ?? null }])),
-    favourited: ids_(favRows),
-    reblogged: ids_(reblogRows),
-    bookmarked: ids_(bookmarkRows),
-    pinned: ids_(pinRows),
-    mutedConversations: ids_(muteRows, "conversation_id"),
-    votes: new Map([...groupBy(voteRows, (r) => r.poll_id as string)].map(([k, rs]) => [k, rs.map((r) => r.choice as number)])),
-  };
+/**
+ * The page query. With `checkVisibility`, only the ids `viewerId` may see
+ * are `requested` (statusVisibleTo's rules, reblogs needing a visible
+ * original); without (the author's own just-deleted status), all are.
+ */
+async function selectPage(db: Db, ids: string[], viewerId: string | null, checkVisibility: boolean): Promise<PageRow[]> {
+  const v = viewerId;
+  return db<PageRow[]>`
+    WITH page AS MATERIALIZED (
+      SELECT s.id, s.reblog_of_id FROM statuses s
+      WHERE s.id = ANY(${ids}::bigint[]) ${checkVisibility ? db`AND ${visibleToViewer(db, v, "s")}` : db``}
+    )
+    SELECT s.*, a.domain AS account_domain,
+           coalesce(st.replies_count, 0) AS replies_count, coalesce(st.reblogs_count, 0) AS reblogs_count,
+           coalesce(st.favourites_count, 0) AS favourites_count,
+           s.id IN (SELECT id FROM page) AS requested,
+           ${
+             v
+               ? db`EXISTS (SELECT 1 FROM favourites x WHERE x.account_id = ${v} AND x.status_id = s.id) AS favourited,
+                    EXISTS (SELECT 1 FROM statuses x
+                            WHERE x.account_id = ${v} AND x.reblog_of_id = s.id AND x.deleted_at IS NULL) AS reblogged,
+                    EXISTS (SELECT 1 FROM bookmarks x WHERE x.account_id = ${v} AND x.status_id = s.id) AS bookmarked,
+                    EXISTS (SELECT 1 FROM status_pins x WHERE x.account_id = ${v} AND x.status_id = s.id) AS pinned,
+                    EXISTS (SELECT 1 FROM conversation_mutes x
+                            WHERE x.account_id = ${v} AND x.conversation_id = s.conversation_id) AS muted,
+                    (SELECT array_agg(pv.choice ORDER BY pv.choice) FROM poll_votes pv
+                     WHERE pv.poll_id = p.id AND pv.account_id = ${v}) AS own_votes,`
+               : db``
+           }
+           p.id AS poll_id, p.account_id AS poll_account_id, p.options AS poll_options, p.votes_counts AS poll_votes_counts,
+           p.multiple AS poll_multiple, p.hide_totals AS poll_hide_totals, p.voters_count AS poll_voters_count,
+           p.expires_at AS poll_expires_at
+    FROM statuses s
+    JOIN accounts a ON a.id = s.account_id
+    LEFT JOIN status_stats st ON st.status_id = s.id
+    LEFT JOIN polls p ON p.status_id = s.id
+    WHERE s.id IN (SELECT id FROM page UNION SELECT reblog_of_id FROM page WHERE reblog_of_id IS NOT NULL)`;
 }
 
+const keyOf = (row: PageRow): StatusKey => ({
+  id: row.id,
+  editedAt: row.edited_at,
+  accountId: row.account_id,
+  reblogOfId: row.reblog_of_id,
+});
+
 /** The custom emojis a status uses: local ones for local statuses, the author's server's for remote ones. */
-function statusEmojis(loaded: Loaded, row: StatusRow, author: Account): CustomEmoji[] {
-  if (loaded.emojis.size === 0) return [];
-  const domain = row.local ? "" : (author.acct.split("@")[1] ?? "").toLowerCase();
+function statusEmojis(emojis: Map<string, CustomEmoji>, row: PageRow): CustomEmoji[] {
+  if (emojis.size === 0) return [];
+  const domain = row.local ? "" : (row.account_domain ?? "").toLowerCase();
   return extractEmojiShortcodes(`${row.spoiler_text}\n${htmlToText(row.content)}`)
-    .map((code) => loaded.emojis.get(`${domain}:${code}`))
+    .map((code) => emojis.get(`${domain}:${code}`))
     .filter((e): e is CustomEmoji => e !== undefined);
 }
 
-function build(ctx: AppContext, loaded: Loaded, row: StatusWithStats, viewer: Viewer | null, nested = false): Status | null {
+/** Builds the viewer-independent parts of statuses from Postgres (render cache misses). */
+async function buildParts(ctx: AppContext, db: Db, rows: PageRow[]): Promise<Map<string, StatusParts>> {
+  if (rows.length === 0) return new Map();
+  const ids = rows.map((r) => r.id);
+  const applicationIds = [...new Set(rows.map((r) => r.application_id).filter((a): a is string => a !== null))];
+  const shortcodes = [...new Set(rows.flatMap((r) => extractEmojiShortcodes(`${r.spoiler_text}\n${htmlToText(r.content)}`)))];
+  const [mentionRows, tagRows, mediaRows, appRows, emojiRows] = await Promise.all([
+    db`SELECT status_id, account_id FROM mentions WHERE status_id = ANY(${ids}::bigint[]) ORDER BY account_id`,
+    db`SELECT st.status_id, t.name FROM statuses_tags st JOIN tags t ON t.id = st.tag_id
+       WHERE st.status_id = ANY(${ids}::bigint[]) ORDER BY t.name`,
+    db<MediaRow[]>`SELECT * FROM media_attachments WHERE status_id = ANY(${ids}::bigint[]) ORDER BY id`,
+    applicationIds.length > 0
+      ? db`SELECT id, name, website FROM oauth_applications WHERE id = ANY(${applicationIds}::bigint[])`
+      : Promise.resolve([]),
+    shortcodes.length > 0
+      ? db`SELECT shortcode, domain, image_url, static_url, visible_in_picker, category FROM custom_emojis
+           WHERE NOT disabled AND shortcode = ANY(${shortcodes}::text[])`
+      : Promise.resolve([]),
+  ]);
+  const mentioned = mentionRows.length > 0 ? await loadAccounts(db, ctx.config, mentionRows.map((m) => m.account_id as string)) : new Map();
+  const mentions = groupBy(mentionRows, (m) => m.status_id as string);
+  const tags = groupBy(tagRows, (t) => t.status_id as string);
+  const media = groupBy(mediaRows, (m) => m.status_id!);
+  const applications = new Map(appRows.map((a) => [a.id as string, { name: a.name as string, website: (a.website as string | null) ?? null }]));
+  const emojis = new Map(
+    emojiRows.map((e) => [
+      `${((e.domain as string | null) ?? "").toLowerCase()}:${e.shortcode}`,
+      serializeCustomEmoji(e as unknown as Parameters<typeof serializeCustomEmoji>[0]),
+    ]),
+  );
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      {
+        media_attachments: renderMediaAttachments(ctx, media.get(row.id) ?? []),
+        mentions: (mentions.get(row.id) ?? [])
+          .map((m) => mentioned.get(m.account_id as string))
+          .filter((a): a is Account => a !== undefined)
+          .map((a) => ({ id: a.id, username: a.username, url: a.url, acct: a.acct })),
+        tags: (tags.get(row.id) ?? []).map((t) => ({ name: t.name as string, url: tagUrl(ctx, t.name as string) })),
+        emojis: statusEmojis(emojis, row),
+        application: (row.application_id && applications.get(row.application_id)) || null,
+      },
+    ]),
+  );
+}
+
+/**
+ * Loads the given statuses (those the viewer may see, with `checkVisibility`),
+ * their reblog originals and everything they embed.
+ */
+async function loadAll(
+  ctx: AppContext,
+  db: Db,
+  ids: string[],
+  viewer: Viewer | null,
+  options: { checkVisibility: boolean },
+): Promise<Loaded> {
+  // Only on the pool: what a transaction reads may never commit.
+  const cache = db === ctx.sql ? renderCache(ctx) : null;
+  // Authors the cache already knows load while the page query runs.
+  const known = cache?.peek(ids) ?? new Map();
+  const originals = cache?.peek([...known.values()].map((k) => k.reblogOfId).filter((id): id is string => id !== null));
+  const early = [...known.values(), ...(originals?.values() ?? [])].map((k) => k.accountId);
+  const [pageRows, earlyAccounts] = await Promise.all([
+    selectPage(db, ids, viewer?.accountId ?? null, options.checkVisibility),
+    early.length > 0 ? loadAccounts(db, ctx.config, early) : Promise.resolve(new Map<string, Account>()),
+  ]);
+  const rows = new Map(pageRows.map((r) => [r.id, r]));
+  const keys = pageRows.map(keyOf);
+  const parts = cache ? await cache.get(keys) : new Map<string, StatusParts>();
+  const misses = pageRows.filter((r) => !parts.has(r.id));
+  const missingAuthors = [...new Set(pageRows.map((r) => r.account_id).filter((id) => !earlyAccounts.has(id)))];
+  const [built, lateAccounts] = await Promise.all([
+    buildParts(ctx, db, misses),
+    missingAuthors.length > 0 ? loadAccounts(db, ctx.config, missingAuthors) : Promise.resolve(new Map<string, Account>()),
+  ]);
+  for (const [id, p] of built) parts.set(id, p);
+  cache?.put(misses.map((row) => ({ key: keyOf(row), parts: built.get(row.id)! })));
+  return { rows, accounts: new Map([...earlyAccounts, ...lateAccounts]), parts };
+}
+
+function pollOf(row: PageRow): PollRow | null {
+  if (row.poll_id === null) return null;
+  return {
+    id: row.poll_id,
+    status_id: row.id,
+    account_id: row.poll_account_id!,
+    options: row.poll_options ?? [],
+    votes_counts: row.poll_votes_counts ?? [],
+    multiple: row.poll_multiple ?? false,
+    hide_totals: row.poll_hide_totals ?? false,
+    voters_count: row.poll_voters_count ?? "0",
+    expires_at: row.poll_expires_at,
+    ended_notified_at: null,
+    created_at: row.created_at,
+  };
+}
+
+function build(ctx: AppContext, loaded: Loaded, row: PageRow, viewer: Viewer | null, nested = false): Status | null {
   const account = loaded.accounts.get(row.account_id);
-  if (!account) return null;
+  const parts = loaded.parts.get(row.id);
+  if (!account || !parts) return null;
   let reblog: Status | null = null;
   if (row.reblog_of_id && !nested) {
     const original = loaded.rows.get(row.reblog_of_id);
     reblog = original ? build(ctx, loaded, original, viewer, true) : null;
     if (!reblog) return null;
   }
-  const mentions = (loaded.mentions.get(row.id) ?? [])
-    .map((id) => loaded.accounts.get(id))
-    .filter((a): a is Account => a !== undefined)
-    .map((a) => ({ id: a.id, username: a.username, url: a.url, acct: a.acct }));
-  const poll = loaded.polls.get(row.id);
+  const poll = pollOf(row);
   const urls = statusUrls(ctx, row, account);
   const status: Status = {
     id: row.id,
@@ -309,24 +395,24 @@ function build(ctx: AppContext, loaded: Loaded, row: StatusWithStats, viewer: Vi
     edited_at: iso(row.edited_at),
     content: row.content,
     reblog,
-    application: (row.application_id && loaded.applications.get(row.application_id)) || null,
+    application: parts.application,
     account,
-    media_attachments: renderMediaAttachments(ctx, loaded.media.get(row.id) ?? []),
-    mentions,
-    tags: (loaded.tags.get(row.id) ?? []).map((name) => ({ name, url: tagUrl(ctx, name) })),
-    emojis: statusEmojis(loaded, row, account),
+    media_attachments: parts.media_attachments,
+    mentions: parts.mentions,
+    tags: parts.tags,
+    emojis: parts.emojis as CustomEmoji[],
     card: null,
-    poll: poll ? serializePoll(poll, viewer, loaded.votes.get(poll.id) ?? []) : null,
+    poll: poll ? serializePoll(poll, viewer, row.own_votes ?? []) : null,
     quote: null,
   };
   if (viewer) {
-    status.favourited = loaded.favourited.has(row.id);
-    status.reblogged = loaded.reblogged.has(row.id);
-    status.muted = row.conversation_id !== null && loaded.mutedConversations.has(row.conversation_id);
-    status.bookmarked = loaded.bookmarked.has(row.id);
+    status.favourited = row.favourited === true;
+    status.reblogged = row.reblogged === true;
+    status.muted = row.muted === true;
+    status.bookmarked = row.bookmarked === true;
     // Only where pinning is possible: the viewer's own, non-reblog, non-direct statuses.
     if (row.account_id === viewer.accountId && !row.reblog_of_id && row.visibility !== "direct") {
-      status.pinned = loaded.pinned.has(row.id);
+      status.pinned = row.pinned === true;
     }
   }
   return status;
@@ -344,13 +430,11 @@ export async function renderStatuses(
   options: RenderOptions = {},
   db: Db = ctx.sql,
 ): Promise<Status[]> {
-  const visible = await visibleStatusIds(db, viewer?.accountId ?? null, statusIds);
-  const ids = statusIds.filter((id) => visible.has(id));
-  if (ids.length === 0) return [];
-  const loaded = await loadAll(ctx, db, [...new Set(ids)], viewer);
-  const statuses = ids
+  if (statusIds.length === 0) return [];
+  const loaded = await loadAll(ctx, db, [...new Set(statusIds)], viewer, { checkVisibility: true });
+  const statuses = statusIds
     .map((id) => loaded.rows.get(id))
-    .filter((row): row is StatusWithStats => row !== undefined)
+    .filter((row): row is PageRow => row !== undefined && row.requested)
     .map((row) => build(ctx, loaded, row, viewer))
     .filter((s): s is Status => s !== null);
   if (!viewer) return statuses;
@@ -379,7 +463,7 @@ export async function renderOwnStatus(
   viewer: Viewer,
   options: { withSource?: boolean } = {},
 ): Promise<Status | null> {
-  const loaded = await loadAll(ctx, db, [statusId], viewer);
+  const loaded = await loadAll(ctx, db, [statusId], viewer, { checkVisibility: false });
   const row = loaded.rows.get(statusId);
   const status = row ? build(ctx, loaded, row, viewer) : null;
   if (status && options.withSource) status.text = row!.text;

@@ -136,11 +136,6 @@ export class Hub {
     }
   }
 
-  /** Channels this process is subscribed to (tests and diagnostics). */
-  subscribedChannels(): string[] {
-    return [...this.channels.keys()];
-  }
-
   add(session: Session): void {
     this.sessions.add(session);
     this.timer ??= setInterval(() => void this.tick(), PROBE_MS);

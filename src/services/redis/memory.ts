@@ -138,6 +138,14 @@ export class MemoryRedis implements Redis {
     return this.read(key, "string") ?? null;
   }
 
+  async mget(keys: string[]): Promise<(string | null)[]> {
+    // MGET answers nil for a key of another type rather than failing.
+    return keys.map((key) => {
+      const entry = this.store.lookup(this.prefix + key);
+      return entry && entry.data.type === "string" ? entry.data.value : null;
+    });
+  }
+
   async set(key: string, value: string, options: { ex?: number; nx?: boolean } = {}): Promise<boolean> {
     if (options.ex !== undefined && (!Number.isSafeInteger(options.ex) || options.ex <= 0)) {
       throw new Error("ERR invalid expire time in 'set' command");

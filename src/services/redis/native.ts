@@ -119,6 +119,12 @@ export class NativeRedis implements Redis {
     return this.run(["get", key]);
   }
 
+  async mget(keys: string[]): Promise<(string | null)[]> {
+    if (keys.length === 0) return [];
+    const values: unknown[] = await this.send("MGET", keys.map((key) => this.key(key)));
+    return values.map((value) => (value === null || value === undefined ? null : String(value)));
+  }
+
   async set(key: string, value: string, options?: { ex?: number; nx?: boolean }): Promise<boolean> {
     return (await this.run(["set", key, value, options])) !== null;
   }

@@ -29,6 +29,8 @@ export interface Redis {
   readonly kind: "native" | "upstash" | "memory";
 
   get(key: string): Promise<string | null>;
+  /** Values of many string keys in one round trip, in order; null for a missing key or one of another type (as MGET). */
+  mget(keys: string[]): Promise<(string | null)[]>;
   /** Returns false when `nx` was asked and the key existed. */
   set(key: string, value: string, options?: { ex?: number; nx?: boolean }): Promise<boolean>;
   del(...keys: string[]): Promise<number>;

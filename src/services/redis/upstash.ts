@@ -61,6 +61,11 @@ export class UpstashRedis implements Redis {
     return this.client.get<string>(this.key(key));
   }
 
+  async mget(keys: string[]): Promise<(string | null)[]> {
+    if (keys.length === 0) return [];
+    return this.client.mget<(string | null)[]>(...keys.map((k) => this.key(k)));
+  }
+
   async set(key: string, value: string, options?: { ex?: number; nx?: boolean }): Promise<boolean> {
     return (await this.client.set(this.key(key), value, setOptions(options))) !== null;
   }
