@@ -16,6 +16,7 @@ import type { AppContext } from "../src/context.ts";
 import { accountUrls } from "../src/http/urls.ts";
 import { formatPlainText } from "../src/text/index.ts";
 import type { AccountRow } from "../modules/accounts/storage.ts";
+import { authorizeFetch } from "./authorized-fetch.ts";
 import { INSTANCE_KEY_OWNER, loadKeyPairs } from "./keys.ts";
 import { mediaTypeOf } from "./objects.ts";
 import { canonicalLocalUsername, findLocalActor, movedTarget } from "./storage.ts";
@@ -31,6 +32,7 @@ export function registerActors(federation: Federation<AppContext>): void {
       return row ? localActor(ctx, row) : null;
     })
     .mapActorAlias(INSTANCE_ACTOR_PATH, INSTANCE_ACTOR)
+    .authorize(authorizeFetch)
     .setKeyPairsDispatcher(async (ctx, identifier) => {
       if (identifier === INSTANCE_ACTOR) return loadKeyPairs(ctx.data.sql, INSTANCE_KEY_OWNER);
       const row = await findLocalActor(ctx.data.sql, identifier);

@@ -28,6 +28,7 @@ import type { AccountRow } from "../modules/accounts/storage.ts";
 import { tagUrl } from "../modules/statuses/serializer.ts";
 import { visibleToViewer } from "../modules/statuses/visibility.ts";
 import { INSTANCE_ACTOR } from "./actors.ts";
+import { authorizeFetch } from "./authorized-fetch.ts";
 import { loadStatusData, outboxItem, statusObject, toActorRef, type ActorRef } from "./objects.ts";
 import { findLocalActor } from "./storage.ts";
 
@@ -152,6 +153,7 @@ export function registerCollections(federation: Federation<AppContext>): void {
       if (before === undefined) return null;
       return outboxPage(ctx.data, row, before);
     })
+    .authorize(authorizeFetch)
     .setCounter((ctx, identifier) => countOf(ctx, identifier, "statuses_count"))
     .setFirstCursor(firstCursor);
 
@@ -167,6 +169,7 @@ export function registerCollections(federation: Federation<AppContext>): void {
       if (row.hide_collections) return { items: [] };
       return followersPage(ctx.data, row, before, filter ? filter.origin + "/" : null);
     })
+    .authorize(authorizeFetch)
     .setCounter((ctx, identifier) => countOf(ctx, identifier, "followers_count"))
     .setFirstCursor(firstCursor);
 
@@ -180,6 +183,7 @@ export function registerCollections(federation: Federation<AppContext>): void {
       if (row.hide_collections) return { items: [] };
       return followingPage(ctx.data, row, before);
     })
+    .authorize(authorizeFetch)
     .setCounter((ctx, identifier) => countOf(ctx, identifier, "following_count"))
     .setFirstCursor(firstCursor);
 
@@ -197,6 +201,7 @@ export function registerCollections(federation: Federation<AppContext>): void {
           .map((d) => statusObject(ctx.data, d)),
       };
     })
+    .authorize(authorizeFetch)
     .setCounter(async (ctx, identifier) => {
       const row = await owner(ctx, identifier);
       if (!row) return null;
@@ -211,6 +216,7 @@ export function registerCollections(federation: Federation<AppContext>): void {
       const names = await featuredTagNames(ctx.data.sql, row.id);
       return { items: names.map((name) => new Hashtag({ href: new URL(tagUrl(ctx.data, name)), name: `#${name}` })) };
     })
+    .authorize(authorizeFetch)
     .setCounter(async (ctx, identifier) => {
       const row = await owner(ctx, identifier);
       if (!row) return null;

@@ -20,6 +20,7 @@ import { Activity, Note, Object as APObject } from "@fedify/fedify/vocab";
 import type { AppContext } from "../src/context.ts";
 import { logger } from "../src/log.ts";
 import { visibleToViewer } from "../modules/statuses/visibility.ts";
+import { authorizeFetch } from "./authorized-fetch.ts";
 import { cursorBound, FIRST_CURSOR } from "./collections.ts";
 import { announceActivity, createActivity, loadStatusData, statusObject, statusUri, type StatusData } from "./objects.ts";
 
@@ -88,13 +89,13 @@ export function registerObjectDispatchers(federation: Federation<AppContext>): v
     const data = await servableStatus(ctx, values);
     if (!data || data.row.reblog_of_id) return null;
     return statusObject(ctx.data, data);
-  });
+  }).authorize((ctx, values) => authorizeFetch(ctx, values.identifier));
 
   federation.setObjectDispatcher(Activity, "/users/{identifier}/statuses/{id}/activity", async (ctx, values) => {
     const data = await servableStatus(ctx, values);
     if (!data) return null;
     return data.row.reblog_of_id ? announceActivity(data) : createActivity(ctx.data, data);
-  });
+  }).authorize((ctx, values) => authorizeFetch(ctx, values.identifier));
 
   federation
     .setCollectionDispatcher("replies", Note, "/users/{identifier}/statuses/{id}/replies", async (ctx, values, cursor) => {
@@ -106,6 +107,7 @@ export function registerObjectDispatchers(federation: Federation<AppContext>): v
       // Items are URIs, which Fedify's collections accept whatever the item class.
       return (await repliesPage(ctx, parent, after)) as unknown as { items: Note[]; nextCursor: string | null };
     })
+    .authorize((ctx, values) => authorizeFetch(ctx, (values as Values).identifier))
     .setFirstCursor(async (ctx, values) => ((await servableStatus(ctx, values as Values)) ? FIRST_CURSOR : null))
     .setCounter(async (ctx, values) => {
       const { id } = values as Values;

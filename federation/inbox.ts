@@ -52,6 +52,7 @@ import { onMove } from "./inbox/move.ts";
 import { onRejectFollow } from "./inbox/reject.ts";
 import { onUndo } from "./inbox/undo.ts";
 import { onUpdateActor, onUpdateStatus } from "./inbox/update.ts";
+import { hostOf, isSuspendedDomain } from "./domain-blocks.ts";
 import { RemoteAccountError, resolveRemoteAccount } from "./remote-accounts.ts";
 import { followersUrlOf, isLocalUri } from "./remote-statuses.ts";
 import { httpUrl } from "./translate/common.ts";
@@ -105,6 +106,8 @@ async function dispatch(work: InboxWork, command: ActivityCommand): Promise<void
 export async function handleActivity(ctx: AppContext, activity: Activity, recipient: string | null = null): Promise<void> {
   const actorUri = httpUrl(activity.actorId);
   if (!actorUri || isLocalUri(ctx, actorUri)) return;
+  // Queued before the domain was suspended, or found in a fetched outbox.
+  if (await isSuspendedDomain(ctx.sql, hostOf(actorUri))) return;
   let actor;
   try {
     actor = await resolveRemoteAccount(ctx, actorUri);

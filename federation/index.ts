@@ -18,6 +18,8 @@ import type { AppContext } from "../src/context.ts";
 import { corsApplies, corsHeaders } from "../src/http/cors.ts";
 import { logger } from "../src/log.ts";
 import { registerActors } from "./actors.ts";
+import { signatureKeyId } from "./authorized-fetch.ts";
+import { hostOf, isSuspendedDomain } from "./domain-blocks.ts";
 import { registerCollections } from "./collections.ts";
 import { registerObjectDispatchers } from "./dispatchers.ts";
 import { registerInbox } from "./inbox.ts";
@@ -113,12 +115,22 @@ export function createFederationHandler(ctx: AppContext) {
       }
     }
     if (!FEDERATION_PATH.test(pathname)) return undefined;
+    let forwarded = new Request(new URL(pathname + url.search, publicOrigin), request);
+    // A suspended domain's deliveries are accepted and dropped unread, as Mastodon does.
+    const keyId = request.method === "POST" && /\/inbox$/.test(pathname) ? signatureKeyId(request) : null;
+    if (keyId) {
+      // Read before anything else is awaited: the body of a request still
+      // streaming can be locked once the handler yields.
+      const body = await forwarded.arrayBuffer();
+      if (await isSuspendedDomain(ctx.sql, hostOf(keyId))) return new Response(null, { status: 202 });
+      forwarded = new Request(forwarded.url, { method: forwarded.method, headers: forwarded.headers, body });
+    }
 
     // Fedify's "not mine" answers: compared by identity, so the status is
     // never seen. 200 keeps Fedify from logging a warning for every browser
     // visit of a profile URL (it logs ≥ 400 as warnings).
     const passThrough = new Response(null, { status: 200 });
-    const response = await federation.fetch(new Request(new URL(pathname + url.search, publicOrigin), request), {
+    const response = await federation.fetch(forwarded, {
       contextData: ctx,
       onNotFound: () => passThrough,
       onNotAcceptable: () => passThrough,

@@ -54,6 +54,7 @@ import { onEvent, type DomainEvent } from "../src/events/index.ts";
 import type { EventPayloads, EventType } from "../src/events/types.ts";
 import { logger } from "../src/log.ts";
 import { recipientOf, remoteFollowers } from "./collections.ts";
+import { hostOf, isSuspendedDomain } from "./domain-blocks.ts";
 import {
   addressing,
   announceActivity,
@@ -98,7 +99,15 @@ async function deliver(
   activity: Activity,
   options: DeliveryOptions,
 ): Promise<void> {
-  const targets = deliverable(recipients, options.shared);
+  const targets: ActorRef[] = [];
+  // Suspended domains (instance domain blocks) get nothing, whatever inbox they name.
+  for (const target of deliverable(recipients, options.shared)) {
+    const suspended =
+      (await isSuspendedDomain(ctx.sql, target.domain)) ||
+      (await isSuspendedDomain(ctx.sql, hostOf(target.inbox))) ||
+      (options.shared && (await isSuspendedDomain(ctx.sql, hostOf(target.sharedInbox))));
+    if (!suspended) targets.push(target);
+  }
   if (targets.length === 0) return;
   log.debug("Sending {type} {id} to {count} actors", {
     type: activity.constructor.name,

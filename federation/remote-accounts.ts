@@ -27,6 +27,7 @@ import type { Db } from "../src/db/index.ts";
 import { logger } from "../src/log.ts";
 import { findLocalAccountId, selectAccountRows, type AccountRow } from "../modules/accounts/storage.ts";
 import { INSTANCE_ACTOR } from "./actors.ts";
+import { domainBlockOf, hostOf, isSuspendedDomain } from "./domain-blocks.ts";
 import { federationContext } from "./index.ts";
 import {
   assertFetchable,
@@ -130,6 +131,9 @@ export async function resolveRemoteAccountOrNull(ctx: AppContext, uriOrHandle: s
 
 async function resolve(ctx: AppContext, input: string, options: ResolveOptions): Promise<AccountRow> {
   const handle = parseHandle(input);
+  if (await isSuspendedDomain(ctx.sql, handle ? handle.domain : hostOf(input))) {
+    throw new RemoteAccountError("refused", `${handle ? handle.domain : hostOf(input)} is suspended on this server`);
+  }
   if (handle) return resolveHandle(ctx, handle, options);
   let uri: URL;
   try {
@@ -194,6 +198,7 @@ export async function storeActor(ctx: AppContext, actor: Actor, options: Resolve
   if (!translated.ok) throw new RemoteAccountError("invalid-actor", `${actor.id?.href ?? "actor"}: ${translated.reason}`);
   const account = translated.account;
   if (isLocalUri(ctx, account.uri)) return resolveUri(ctx, account.uri, options);
+  if (await isSuspendedDomain(ctx.sql, hostOf(account.uri))) throw new RemoteAccountError("refused", `${hostOf(account.uri)} is suspended on this server`);
   const stored = await findRemoteByUri(ctx.sql, account.uri);
   if (stored && !options.refresh && isFresh(stored.fetched_at)) return row(ctx, stored.id);
   const domain = await canonicalDomain(ctx, account, null, options.signal);
@@ -423,6 +428,9 @@ function profileColumns(db: Db, account: AccountDraft) {
  * handed to the new actor, as the domain is the authority for its handles.
  */
 export async function storeRemoteAccount(ctx: AppContext, account: AccountDraft): Promise<string> {
+  const block = (await domainBlockOf(ctx.sql, account.domain)) ?? (await domainBlockOf(ctx.sql, hostOf(account.uri)));
+  if (block?.severity === "suspend") throw new RemoteAccountError("refused", `${block.domain} is suspended on this server`);
+  const silenced = block?.severity === "silence";
   const attempt = () =>
     ctx.sql.begin(async (tx) => {
       const byUri = await findRemoteByUri(tx, account.uri);
@@ -460,6 +468,7 @@ export async function storeRemoteAccount(ctx: AppContext, account: AccountDraft)
         id = inserted!.id as string;
       }
       await tx`INSERT INTO account_stats (account_id) VALUES (${id}) ON CONFLICT (account_id) DO NOTHING`;
+      if (silenced) await tx`UPDATE accounts SET silenced_at = now() WHERE id = ${id} AND silenced_at IS NULL`;
       await storeRemoteEmojis(tx, account.domain, account.emojis);
       return id;
     });

@@ -30,7 +30,8 @@ import {
   type UpdateOutcome,
 } from "../modules/statuses/services/store-remote-status.ts";
 import { resolveRemoteAccountOrNull, signedPolicy, storeRemoteEmojis } from "./remote-accounts.ts";
-import { fetchPolicy, guardedDocumentLoader } from "./ssrf.ts";
+import { hostOf, isSuspendedDomain } from "./domain-blocks.ts";
+import { FetchRefusedError, fetchPolicy, guardedDocumentLoader } from "./ssrf.ts";
 import { parseJsonLd, tolerantContextLoader, translateObject, type DocumentTranslation, type StatusDraft } from "./translate/index.ts";
 
 const log = logger("federation", "remote-statuses");
@@ -130,6 +131,7 @@ export interface FetchedDocument {
  * it (Fedify's lookupObject rule): a server speaks only for its own objects.
  */
 export async function fetchDocument(ctx: AppContext, uri: string, signal?: AbortSignal): Promise<FetchedDocument> {
+  if (await isSuspendedDomain(ctx.sql, hostOf(uri))) throw new FetchRefusedError(uri, "its domain is suspended on this server");
   const loader = guardedDocumentLoader(await signedPolicy(ctx));
   const document = await loader(uri, { signal });
   const parsed = await parseJsonLd(document.document, {

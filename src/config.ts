@@ -46,6 +46,8 @@ export interface Config {
   /** What /api/v1/instance tells clients about the server; contactEmail "" when unset, as Mastodon. */
   instance: { title: string; description: string; contactEmail: string };
   allowPrivateAddress: boolean;
+  /** Serve actors, collections and statuses only to signed GETs (AUTHORIZED_FETCH). */
+  authorizedFetch: boolean;
   /** Users who signed in within this many days receive fanout. */
   activeDays: number;
   /** Whether this process runs the background workers in-process. */
@@ -203,6 +205,7 @@ export function loadConfig(env: Env = process.env): Config {
       contactEmail,
     },
     allowPrivateAddress: boolean(env, "ALLOW_PRIVATE_ADDRESS", false),
+    authorizedFetch: boolean(env, "AUTHORIZED_FETCH", false),
     activeDays: integer(env, "ACTIVE_DAYS", 7, 1, 3650),
     inProcessWorkers: boolean(env, "IN_PROCESS_WORKERS", true),
     logLevel: oneOf(env, "LOG_LEVEL", ["debug", "info", "warning", "error"] as const, "info"),

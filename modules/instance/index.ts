@@ -10,6 +10,7 @@ import { IMAGE_PATHS, placeholderImage } from "./images.ts";
 import { serializeCustomEmoji, serializeInstanceV1, serializeInstanceV2 } from "./serializer.ts";
 import { instanceService } from "./service.ts";
 import { selectListedEmojis, selectPeers } from "./storage.ts";
+import { listDomainBlocks } from "../../federation/domain-blocks.ts";
 
 export const instanceModule = (ctx: AppContext) => {
   const service = instanceService(ctx);
@@ -19,8 +20,15 @@ export const instanceModule = (ctx: AppContext) => {
     .get("/api/v1/instance/peers", () => selectPeers(ctx.sql))
     .get("/api/v1/instance/activity", () => service.activity())
     .get("/api/v1/instance/rules", () => [])
-    // No moderated servers yet (there are no instance-level domain blocks).
-    .get("/api/v1/instance/domain_blocks", () => [])
+    // Instance-level domain blocks (`bun run admin domains block`), always public here.
+    .get("/api/v1/instance/domain_blocks", async () =>
+      (await listDomainBlocks(ctx.sql)).map((b) => ({
+        domain: b.domain,
+        digest: new Bun.CryptoHasher("sha256").update(b.domain).digest("hex"),
+        severity: b.severity,
+        comment: null,
+      })),
+    )
     .get("/api/v1/instance/extended_description", () => service.extendedDescription())
     .get("/api/v1/instance/privacy_policy", () => service.privacyPolicy())
     .get("/api/v1/instance/translation_languages", () => ({}))

@@ -12,12 +12,13 @@ import type { Output } from "../output.ts";
 import { accountCommands } from "./accounts.ts";
 import { announcementCommands } from "./announcements.ts";
 import { dbCommands } from "./db.ts";
+import { domainCommands } from "./domains.ts";
 import { shardCommands } from "./shards.ts";
 import { CommandError, type Args, type Command } from "./command.ts";
 
 const log = logger("cli");
 
-export const commands: Command[] = [...accountCommands, ...announcementCommands, ...dbCommands, ...shardCommands];
+export const commands: Command[] = [...accountCommands, ...announcementCommands, ...dbCommands, ...domainCommands, ...shardCommands];
 
 export type Resolution =
   | { kind: "help"; text: string }
