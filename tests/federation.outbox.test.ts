@@ -585,8 +585,7 @@ describe("delivery to another server", () => {
     expect(remote.received.length).toBe(before);
   });
 
-  // Needs the inbox's Follow handling (a remote follower): run with `bun test --todo` until it exists.
-  test.todo("posts reach remote followers through their shared inbox; followers-only ones too, direct ones not", async () => {
+  test("posts reach remote followers through their shared inbox; followers-only ones too, direct ones not", async () => {
     const zoeActor = remote.actors.zoe!;
     const followId = `${zoe.uri}#follows/1`;
     const body = JSON.stringify({
